@@ -1,0 +1,50 @@
+/**
+ * One access-log line per response, written when its body ended.
+ *
+ * @module
+ */
+
+import type { Outcome } from "./response_meter.ts";
+
+/** What one log line records. */
+export interface AccessEntry {
+  time: Date;
+  requestId: string;
+  method: string;
+  path: string;
+  status: number;
+  bytes: number;
+  durationMs: number;
+  outcome: Outcome;
+  /** The error's message, for failed bodies. */
+  error?: string;
+}
+
+/**
+ * Formats an entry as text (`2026-11-24T21:00:00.000Z 3f2a GET /media/a.mp4
+ * 206 1048576B 12.3ms complete`) or as one JSON object.
+ *
+ * @param entry The entry.
+ * @param format `text` for people, `json` for log pipelines.
+ * @returns The line, without a newline.
+ */
+export function formatAccessLog(entry: AccessEntry, format: "text" | "json"): string {
+  const durationMs = Math.round(entry.durationMs * 10) / 10;
+  if (format === "json") {
+    return JSON.stringify({
+      time: entry.time.toISOString(),
+      request_id: entry.requestId,
+      method: entry.method,
+      path: entry.path,
+      status: entry.status,
+      bytes: entry.bytes,
+      duration_ms: durationMs,
+      outcome: entry.outcome,
+      ...(entry.error === undefined ? {} : { error: entry.error }),
+    });
+  }
+  const error = entry.error === undefined ? "" : ` error=${JSON.stringify(entry.error)}`;
+  return `${entry.time.toISOString()} ${entry.requestId} ${entry.method} ${
+    JSON.stringify(entry.path).slice(1, -1)
+  } ${entry.status} ${entry.bytes}B ${durationMs}ms ${entry.outcome}${error}`;
+}

@@ -1,0 +1,184 @@
+/**
+ * Command-line flags and environment variables, validated once at start.
+ *
+ * Every option is one row of {@linkcode OPTIONS}: its flag, its environment
+ * variable, its default and the parser that validates it. `--help` and the
+ * README's table are both made from those rows, so they cannot drift apart.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+/** The server's settings after validation. */
+export interface Config {
+  port: number;
+  hostname: string;
+  mediaDir: string;
+  cacheControl: string;
+  drainTimeout: number;
+  logFormat: "text" | "json";
+}
+
+/** Thrown for a bad flag or variable; its message is the one line printed. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+interface OptionSpec<K extends keyof Config> {
+  key: K;
+  flag: string;
+  env: string;
+  default: string;
+  help: string;
+  parse(raw: string, flag: string): Config[K];
+}
+
+function portNumber(raw: string, flag: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > 65535) {
+    throw new ConfigError(`--${flag}: "${raw}" is not a port number (0-65535)`);
+  }
+  return n;
+}
+
+function nonEmpty(raw: string, flag: string): string {
+  if (raw.trim() === "") throw new ConfigError(`--${flag}: must not be empty`);
+  return raw;
+}
+
+function existingDir(raw: string, flag: string): string {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(raw);
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotFound ? "does not exist" : "cannot be read";
+    throw new ConfigError(`--${flag}: "${raw}" ${why}`);
+  }
+  if (!info.isDirectory) throw new ConfigError(`--${flag}: "${raw}" is not a directory`);
+  return raw;
+}
+
+function seconds(raw: string, flag: string): number {
+  const n = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(n) || n < 0) {
+    throw new ConfigError(`--${flag}: "${raw}" is not a number of seconds`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(...values: T[]) {
+  return (raw: string, flag: string): T => {
+    if (!(values as string[]).includes(raw)) {
+      throw new ConfigError(`--${flag}: "${raw}" is not one of ${values.join(", ")}`);
+    }
+    return raw as T;
+  };
+}
+
+// deno-lint-ignore no-explicit-any
+type AnySpec = OptionSpec<any>;
+
+/** Every option Sluice takes, in the order `--help` lists them. */
+export const OPTIONS: readonly AnySpec[] = [
+  {
+    key: "port",
+    flag: "port",
+    env: "PORT",
+    default: "8000",
+    help: "TCP port to listen on (0 picks a free one)",
+    parse: portNumber,
+  },
+  {
+    key: "hostname",
+    flag: "hostname",
+    env: "HOSTNAME",
+    default: "127.0.0.1",
+    help: "address to listen on (0.0.0.0 for every interface)",
+    parse: nonEmpty,
+  },
+  {
+    key: "mediaDir",
+    flag: "media-dir",
+    env: "MEDIA_DIR",
+    default: "./media",
+    help: "folder served under /media/ (must exist)",
+    parse: existingDir,
+  },
+  {
+    key: "cacheControl",
+    flag: "cache-control",
+    env: "CACHE_CONTROL",
+    default: "public, max-age=3600",
+    help: "Cache-Control sent with media files",
+    parse: nonEmpty,
+  },
+  {
+    key: "drainTimeout",
+    flag: "drain-timeout",
+    env: "DRAIN_TIMEOUT",
+    default: "10",
+    help: "seconds in-flight responses may finish after SIGINT/SIGTERM",
+    parse: seconds,
+  },
+  {
+    key: "logFormat",
+    flag: "log-format",
+    env: "LOG_FORMAT",
+    default: "text",
+    help: "access log format: text or json",
+    parse: oneOf("text", "json"),
+  },
+];
+
+/** Usage text for `--help`. */
+export function usage(): string {
+  const rows = OPTIONS.map((o) =>
+    `  --${(o.flag + " VALUE").padEnd(22)} ${o.help}\n  ${
+      "".padEnd(24)
+    } env ${o.env}, default "${o.default}"`
+  );
+  return [
+    "Sluice: streams large files and data without holding them in memory.",
+    "",
+    "Usage: deno task start [options]",
+    "",
+    ...rows,
+    "  --help                   print this text and exit",
+  ].join("\n");
+}
+
+/**
+ * Reads flags, then environment variables, then defaults, validating each.
+ *
+ * @param args The command-line arguments (flags win over the environment).
+ * @param env Reads one environment variable.
+ * @returns The validated config, or `"help"` when `--help` was given.
+ * @throws {ConfigError} With one line naming the option and the problem.
+ */
+export function parseConfig(
+  args: string[],
+  env: (name: string) => string | undefined,
+): Config | "help" {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        help: { type: "boolean" },
+        ...Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: "string" as const }])),
+      },
+    }));
+  } catch (error) {
+    throw new ConfigError((error as Error).message.split("\n")[0]);
+  }
+  if (values.help) return "help";
+  const config: Partial<Record<keyof Config, unknown>> = {};
+  for (const o of OPTIONS) {
+    const raw = (values[o.flag] as string | undefined) ?? env(o.env) ?? o.default;
+    config[o.key as keyof Config] = o.parse(raw, o.flag);
+  }
+  return config as Config;
+}

@@ -1,0 +1,95 @@
+/**
+ * Lists a folder for people (HTML) and programs (JSON).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { isInside } from "./safe_path.ts";
+
+/** One listed entry. */
+export interface DirEntry {
+  name: string;
+  type: "file" | "directory";
+  /** Bytes, for files; 0 for folders. */
+  size: number;
+  /** ISO 8601 modification time, or null when the OS does not say. */
+  mtime: string | null;
+}
+
+/**
+ * Reads the visible entries of a folder: no dotfiles, and no symlinks that
+ * lead outside `realRoot` or to something that is neither file nor folder.
+ * Folders first, then by name.
+ *
+ * @param realDir The folder's real path.
+ * @param realRoot The served root's real path.
+ * @returns The entries.
+ */
+export async function readListing(realDir: string, realRoot: string): Promise<DirEntry[]> {
+  const entries: DirEntry[] = [];
+  for await (const entry of Deno.readDir(realDir)) {
+    if (entry.name.startsWith(".")) continue;
+    const path = join(realDir, entry.name);
+    try {
+      if (entry.isSymlink && !isInside(realRoot, await Deno.realPath(path))) continue;
+      const info = await Deno.stat(path);
+      if (!info.isFile && !info.isDirectory) continue;
+      entries.push({
+        name: entry.name,
+        type: info.isDirectory ? "directory" : "file",
+        size: info.isFile ? info.size : 0,
+        mtime: info.mtime?.toISOString() ?? null,
+      });
+    } catch {
+      // A dangling link or an entry that vanished: not listed.
+    }
+  }
+  return entries.sort((a, b) =>
+    a.type === b.type ? a.name.localeCompare(b.name) : a.type === "directory" ? -1 : 1
+  );
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function formatBytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
+}
+
+/**
+ * Renders a listing as a small HTML page. Names are escaped and links are
+ * percent-encoded, so a file called `<script>` is just text.
+ *
+ * @param title The folder's URL path, shown as the heading.
+ * @param entries From {@linkcode readListing}.
+ * @param hasParent Whether to link `../`.
+ * @returns The page.
+ */
+export function renderListingHtml(title: string, entries: DirEntry[], hasParent: boolean): string {
+  const rows = entries.map((e) => {
+    const href = encodeURIComponent(e.name) + (e.type === "directory" ? "/" : "");
+    const name = escapeHtml(e.name) + (e.type === "directory" ? "/" : "");
+    const size = e.type === "directory" ? "—" : formatBytes(e.size);
+    return `<tr><td><a href="${href}">${name}</a></td><td>${size}</td><td>${
+      e.mtime ?? ""
+    }</td></tr>`;
+  });
+  if (hasParent) rows.unshift(`<tr><td><a href="../">../</a></td><td></td><td></td></tr>`);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Index of ${escapeHtml(title)}</title>
+<style>body{font:16px system-ui,sans-serif;margin:2rem;color:#1b1b1b}table{border-collapse:collapse}
+td{padding:.25rem 1rem .25rem 0}a{color:#0645ad}</style></head>
+<body><h1>Index of ${escapeHtml(title)}</h1>
+<table><thead><tr><th align="left">Name</th><th align="left">Size</th><th align="left">Modified</th></tr></thead>
+<tbody>
+${rows.join("\n")}
+</tbody></table></body></html>
+`;
+}

@@ -1,0 +1,89 @@
+/**
+ * A byte stream over a span of an open file, which owns the file: it closes it
+ * when the span is sent, when the reader cancels (client gone) or on error.
+ *
+ * @module
+ */
+
+/**
+ * How much one read takes from the file. Measured on loopback (bench/): 256 KiB
+ * BYOB reads sent a 1 GiB file at about twice the rate of the runtime's own
+ * 64 KiB path for `new Response(file.readable)`, and keep every byte visible to
+ * JS for the access log. 64 KiB reads were as slow as the native path.
+ */
+export const DEFAULT_CHUNK_SIZE = 256 * 1024;
+
+/** Options for {@linkcode fileRangeStream}. */
+export interface FileRangeOptions {
+  /** First byte to send. @default 0 */
+  start?: number;
+  /** Last byte to send, inclusive. @default the end of the file */
+  end?: number;
+  /** Bytes per read. @default DEFAULT_CHUNK_SIZE */
+  chunkSize?: number;
+}
+
+function closeQuietly(file: Deno.FsFile): void {
+  try {
+    file.close();
+  } catch {
+    // Already closed.
+  }
+}
+
+/**
+ * Streams bytes `start..end` of `file`, reading on demand: nothing is read
+ * before the client asks, so a slow client holds at most one chunk.
+ *
+ * @param file An open file; the stream closes it.
+ * @param options Which span to send and how much to read at a time.
+ * @returns A byte stream suitable as a `Response` body.
+ * @example
+ * ```ts
+ * const file = await Deno.open("media/clip.mp4");
+ * const body = fileRangeStream(file, { start: 100, end: 199 });
+ * ```
+ */
+export function fileRangeStream(
+  file: Deno.FsFile,
+  options: FileRangeOptions = {},
+): ReadableStream<Uint8Array> {
+  const { start = 0, end = Infinity, chunkSize = DEFAULT_CHUNK_SIZE } = options;
+  let remaining = end - start + 1;
+  let sought = start === 0;
+  return new ReadableStream({
+    type: "bytes",
+    autoAllocateChunkSize: chunkSize,
+    async pull(controller) {
+      try {
+        if (!sought) {
+          await file.seek(start, Deno.SeekMode.Start);
+          sought = true;
+        }
+        const request = controller.byobRequest!;
+        const view = request.view as Uint8Array;
+        const want = Math.min(view.byteLength, remaining);
+        const n = want > 0 ? await file.read(view.subarray(0, want)) : null;
+        if (n === null) {
+          closeQuietly(file);
+          if (Number.isFinite(remaining) && remaining > 0) {
+            // The file shrank under us: fail rather than end short and "complete".
+            controller.error(new Error("The file ended before the requested range"));
+            return;
+          }
+          controller.close();
+          request.respond(0);
+          return;
+        }
+        remaining -= n;
+        request.respond(n);
+      } catch (error) {
+        closeQuietly(file);
+        throw error;
+      }
+    },
+    cancel() {
+      closeQuietly(file);
+    },
+  });
+}

@@ -1,0 +1,92 @@
+/**
+ * A first-match router over `URLPattern` pathnames that knows which methods
+ * each path allows, so a wrong method is a 405 with `Allow`, not a 404.
+ *
+ * @module
+ */
+
+import { HttpError } from "./http_error.ts";
+
+/** A route handler: Web types in, a Response out. */
+export type Handler = (
+  req: Request,
+  params: Record<string, string | undefined>,
+) => Response | Promise<Response>;
+
+/** A registered route. */
+export interface Route {
+  /** A short stable name for logs and metrics, such as `media`. */
+  name: string;
+  methods: readonly string[];
+  pattern: URLPattern;
+  handler: Handler;
+}
+
+/** What a request path and method matched. */
+export type Match =
+  | { kind: "route"; route: Route; params: Record<string, string | undefined> }
+  | { kind: "method-not-allowed"; allow: string[] }
+  | { kind: "not-found" };
+
+/** Routes requests by pathname and method. */
+export class Router {
+  readonly #routes: Route[] = [];
+
+  /**
+   * Adds a route. GET routes answer HEAD too, as RFC 9110 §9.3.2 expects.
+   *
+   * @param name A short name for logs and metrics.
+   * @param methods The methods it answers.
+   * @param pathname A URLPattern pathname, such as `/media/:path*`.
+   * @param handler The handler.
+   * @returns This router, for chaining.
+   */
+  add(name: string, methods: string[], pathname: string, handler: Handler): this {
+    const all = methods.includes("GET") && !methods.includes("HEAD")
+      ? [...methods, "HEAD"]
+      : methods;
+    this.#routes.push({ name, methods: all, pattern: new URLPattern({ pathname }), handler });
+    return this;
+  }
+
+  /**
+   * Finds the route for a method and pathname.
+   *
+   * @param method The request method.
+   * @param pathname The URL's pathname, still percent-encoded.
+   * @returns The match, a 405 with the allowed methods, or a 404.
+   */
+  match(method: string, pathname: string): Match {
+    const allow = new Set<string>();
+    for (const route of this.#routes) {
+      const result = route.pattern.exec({ pathname });
+      if (result === null) continue;
+      if (route.methods.includes(method)) {
+        return { kind: "route", route, params: result.pathname.groups };
+      }
+      route.methods.forEach((m) => allow.add(m));
+    }
+    return allow.size > 0
+      ? { kind: "method-not-allowed", allow: [...allow] }
+      : { kind: "not-found" };
+  }
+}
+
+/**
+ * Turns a failed match into the error to answer with.
+ *
+ * @param match A match that found no route.
+ * @param method The request method.
+ * @returns A 405 with `Allow` or a 404.
+ */
+export function unmatchedError(
+  match: Exclude<Match, { kind: "route" }>,
+  method: string,
+): HttpError {
+  if (match.kind === "method-not-allowed") {
+    return new HttpError(405, `${method} is not allowed here; use ${match.allow.join(", ")}`, {
+      headers: { allow: match.allow.join(", ") },
+    });
+  }
+  return new HttpError(404, "Nothing is served at this path");
+}

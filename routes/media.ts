@@ -1,0 +1,81 @@
+/**
+ * `GET|HEAD /media/{path}` and its seed-tutorial alias `/stream-video/{name}`:
+ * files under the media folder, and listings of its folders.
+ *
+ * @module
+ */
+
+import { readListing, renderListingHtml } from "../lib/dir_listing.ts";
+import { HttpError } from "../lib/http_error.ts";
+import { preferredType } from "../lib/negotiate.ts";
+import type { Handler } from "../lib/router.ts";
+import { decodePathSegments, resolveInside } from "../lib/safe_path.ts";
+import { serveFile } from "../lib/serve_file.ts";
+
+/** Options for {@linkcode mediaHandler}. */
+export interface MediaOptions {
+  /** The media folder's real path. */
+  realRoot: string;
+  /** Cache-Control for files. */
+  cacheControl: string;
+  /** Bytes per read from disk. @default 262144 */
+  chunkSize?: number;
+}
+
+/**
+ * Builds the handler for a media route whose pattern captures the rest of the
+ * path as `path`.
+ *
+ * @param options Where the files are and how to cache them.
+ * @returns The route handler.
+ */
+export function mediaHandler(options: MediaOptions): Handler {
+  return async (req, params) => {
+    const url = new URL(req.url);
+    const segments = decodePathSegments(params.path ?? "");
+    const real = await resolveInside(options.realRoot, segments);
+    const info = await Deno.stat(real);
+    if (info.isDirectory) return await listing(req, url, options.realRoot, real, segments);
+    const download = url.searchParams.get("download");
+    return await serveFile(req, real, {
+      cacheControl: options.cacheControl,
+      chunkSize: options.chunkSize,
+      downloadAs: download === null ? undefined : download || segments.at(-1),
+    });
+  };
+}
+
+async function listing(
+  req: Request,
+  url: URL,
+  realRoot: string,
+  real: string,
+  segments: string[],
+): Promise<Response> {
+  if (!url.pathname.endsWith("/")) {
+    // Relative links in the listing need the trailing slash.
+    return new Response(null, {
+      status: 301,
+      headers: { location: url.pathname + "/" + url.search },
+    });
+  }
+  const type = preferredType(req, ["text/html", "application/json"]);
+  if (type === undefined) {
+    throw new HttpError(406, "Listings are available as text/html or application/json");
+  }
+  const entries = await readListing(real, realRoot);
+  const headers = { "cache-control": "no-cache", vary: "accept" };
+  if (type === "application/json") {
+    return Response.json({
+      path: url.pathname,
+      entries: entries.map((e) => ({
+        ...e,
+        href: encodeURIComponent(e.name) + (e.type === "directory" ? "/" : ""),
+      })),
+    }, { headers });
+  }
+  const html = renderListingHtml(decodeURIComponent(url.pathname), entries, segments.length > 0);
+  return new Response(html, {
+    headers: { ...headers, "content-type": "text/html; charset=utf-8" },
+  });
+}
