@@ -1,0 +1,101 @@
+/**
+ * Prometheus metrics for requests and streams, through `prom-client`, in the
+ * text exposition format (`text/plain; version=0.0.4`).
+ *
+ * @module
+ */
+
+import client from "prom-client";
+import type { Outcome } from "./response_meter.ts";
+
+/** Buckets for how long a streamed body took, in seconds: 10 ms to 1 h. */
+const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
+
+/** Sluice's metrics, in a registry of their own. */
+export class Metrics {
+  readonly registry = new client.Registry();
+  readonly #requests = new client.Counter({
+    name: "sluice_requests_total",
+    help: "Responses by route, method and status.",
+    labelNames: ["route", "method", "status"] as const,
+    registers: [this.registry],
+  });
+  readonly #bytes = new client.Counter({
+    name: "sluice_sent_bytes_total",
+    help: "Body bytes handed to connections, by route.",
+    labelNames: ["route"] as const,
+    registers: [this.registry],
+  });
+  readonly #active = new client.Gauge({
+    name: "sluice_active_streams",
+    help: "Streaming response bodies in progress.",
+    registers: [this.registry],
+  });
+  readonly #ended = new client.Counter({
+    name: "sluice_streams_total",
+    help: "Streamed bodies that ended, by outcome (complete, aborted by the client, failed).",
+    labelNames: ["route", "outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly #refused = new client.Counter({
+    name: "sluice_refused_streams_total",
+    help: "Streams refused by --max-streams (503) or --max-streams-per-client (429).",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+  readonly #duration = new client.Histogram({
+    name: "sluice_stream_duration_seconds",
+    help: "How long streamed bodies took, from request to end.",
+    labelNames: ["route"] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+
+  /** The Content-Type of {@linkcode Metrics.render}. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** A body started streaming. */
+  streamStarted(): void {
+    this.#active.inc();
+  }
+
+  /** A stream was refused before it started. */
+  streamRefused(reason: "server-full" | "client-full"): void {
+    this.#refused.inc({ reason });
+  }
+
+  /**
+   * A response ended (bodies when they end, others when they are sent).
+   *
+   * @param route The route's name.
+   * @param method The request method.
+   * @param status The response status.
+   * @param bytes Body bytes handed to the connection.
+   * @param streamed Whether the body was a stream counted by streamStarted().
+   * @param outcome How the body ended.
+   * @param seconds From request to end.
+   */
+  responseEnded(
+    route: string,
+    method: string,
+    status: number,
+    bytes: number,
+    streamed: boolean,
+    outcome: Outcome,
+    seconds: number,
+  ): void {
+    this.#requests.inc({ route, method, status: String(status) });
+    if (bytes > 0) this.#bytes.inc({ route }, bytes);
+    if (!streamed) return;
+    this.#active.dec();
+    this.#ended.inc({ route, outcome });
+    this.#duration.observe({ route }, seconds);
+  }
+
+  /** The exposition text. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
