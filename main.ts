@@ -6,6 +6,7 @@
  */
 
 import { type AccessEntry, formatAccessLog } from "./lib/access_log.ts";
+import { type CompressionOptions, compressResponse } from "./lib/compression.ts";
 import { type Config, ConfigError, parseConfig, usage } from "./lib/config.ts";
 import { errorResponse } from "./lib/http_error.ts";
 import { meterResponse } from "./lib/response_meter.ts";
@@ -34,8 +35,17 @@ export interface Sluice {
 }
 
 /** Builds the router for a config. */
-function buildRouter(config: Config, realMedia: string, health: HealthState): Router {
-  const media = mediaHandler({ realRoot: realMedia, cacheControl: config.cacheControl });
+function buildRouter(
+  config: Config,
+  realMedia: string,
+  health: HealthState,
+  compression: CompressionOptions | undefined,
+): Router {
+  const media = mediaHandler({
+    realRoot: realMedia,
+    cacheControl: config.cacheControl,
+    compression,
+  });
   return new Router()
     .add("healthz", ["GET"], "/healthz", healthHandler(health))
     .add("media", ["GET"], "/media{/:path(.*)}?", media)
@@ -53,7 +63,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const log = options.log ?? console.log;
   const realMedia = await Deno.realPath(config.mediaDir);
   const health: HealthState = { draining: false };
-  const router = buildRouter(config, realMedia, health);
+  // The defaults of lib/compression.ts; media files need them too, for their ETags.
+  const compression: CompressionOptions | undefined = config.compression ? {} : undefined;
+  const router = buildRouter(config, realMedia, health, compression);
   const inFlight = new Set<(reason: unknown) => void>();
 
   const handler = async (req: Request): Promise<Response> => {
@@ -72,6 +84,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       }
     }
     await req.body?.cancel();
+    // Before the meter, so the log counts the bytes that went on the wire.
+    if (compression !== undefined) response = await compressResponse(req, response, compression);
     response.headers.set("x-request-id", requestId);
     const metered = meterResponse(response, (end) => {
       inFlight.delete(metered.abort);

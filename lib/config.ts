@@ -18,6 +18,7 @@ export interface Config {
   cacheControl: string;
   drainTimeout: number;
   logFormat: "text" | "json";
+  compression: boolean;
 }
 
 /** Thrown for a bad flag or variable; its message is the one line printed. */
@@ -128,6 +129,14 @@ export const OPTIONS: readonly AnySpec[] = [
     default: "text",
     help: "access log format: text or json",
     parse: oneOf("text", "json"),
+  },
+  {
+    key: "compression",
+    flag: "compression",
+    env: "COMPRESSION",
+    default: "on",
+    help: "gzip/deflate for text, JSON, CSV and NDJSON when the client accepts it: on or off",
+    parse: (raw: string, flag: string) => oneOf("on", "off")(raw, flag) === "on",
   },
 ];
 

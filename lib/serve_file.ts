@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type CompressionOptions, decideCompression, variantEtag } from "./compression.ts";
 import { evaluatePreconditions, isRangeFresh, type Validators } from "./conditional.ts";
 import { contentDisposition } from "./content_disposition.ts";
 import { contentTypeFor } from "./content_type.ts";
@@ -24,6 +25,12 @@ export interface ServeFileOptions {
   maxRanges?: number;
   /** Bytes per read from disk. @default 262144 */
   chunkSize?: number;
+  /**
+   * Set when the response will pass through `compressResponse` with these
+   * options: the ETag, and so every precondition, is then the one of the
+   * variant it will send (RFC 9110 §8.8.3.3), and Vary is set. @default undefined
+   */
+  compression?: CompressionOptions;
 }
 
 /** Types a browser could run as a page on our origin: sandbox them. */
@@ -54,7 +61,8 @@ export async function serveFile(
   path: string,
   options: ServeFileOptions = {},
 ): Promise<Response> {
-  const { cacheControl = "public, max-age=3600", downloadAs, maxRanges, chunkSize } = options;
+  const { cacheControl = "public, max-age=3600", downloadAs, maxRanges, chunkSize, compression } =
+    options;
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -67,13 +75,26 @@ export async function serveFile(
     const info = await file.stat();
     if (!info.isFile) throw new HttpError(404, "No such file");
     const size = info.size;
-    const v: Validators = { etag: fileEtag(info), lastModified: info.mtime?.getTime() ?? 0 };
+    const type = contentTypeFor(path);
+    const coded = compression === undefined ? { kind: "exempt" as const } : decideCompression(req, {
+      status: 200,
+      headers: new Headers({
+        "content-type": type,
+        "content-length": String(size),
+        "cache-control": cacheControl,
+      }),
+    }, compression);
+    const etag = coded.kind === "encode"
+      ? variantEtag(fileEtag(info), coded.coding)
+      : fileEtag(info);
+    const v: Validators = { etag, lastModified: info.mtime?.getTime() ?? 0 };
     const headers = new Headers({
       "etag": v.etag,
       "last-modified": new Date(v.lastModified).toUTCString(),
       "cache-control": cacheControl,
       "accept-ranges": "bytes",
     });
+    if (coded.kind !== "exempt") headers.set("vary", "accept-encoding");
 
     const precondition = evaluatePreconditions(req.headers, v);
     if (precondition === "failed") {
@@ -90,7 +111,6 @@ export async function serveFile(
       return new Response(null, { status: 304, headers: kept });
     }
 
-    const type = contentTypeFor(path);
     headers.set("content-type", type);
     headers.set("x-content-type-options", "nosniff");
     if (ACTIVE_TYPES.test(type)) headers.set("content-security-policy", "sandbox");

@@ -6,6 +6,7 @@
  */
 
 import { readListing, renderListingHtml } from "../lib/dir_listing.ts";
+import type { CompressionOptions } from "../lib/compression.ts";
 import { HttpError } from "../lib/http_error.ts";
 import { preferredType } from "../lib/negotiate.ts";
 import type { Handler } from "../lib/router.ts";
@@ -20,6 +21,8 @@ export interface MediaOptions {
   cacheControl: string;
   /** Bytes per read from disk. @default 262144 */
   chunkSize?: number;
+  /** What main.ts compresses responses with; undefined when compression is off. */
+  compression?: CompressionOptions;
 }
 
 /**
@@ -40,6 +43,7 @@ export function mediaHandler(options: MediaOptions): Handler {
     return await serveFile(req, real, {
       cacheControl: options.cacheControl,
       chunkSize: options.chunkSize,
+      compression: options.compression,
       downloadAs: download === null ? undefined : download || segments.at(-1),
     });
   };

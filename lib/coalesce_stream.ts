@@ -1,0 +1,96 @@
+/**
+ * Gathers small chunks into larger ones, but never holds a byte for long.
+ *
+ * @module
+ */
+
+/** Options for {@linkcode CoalesceStream}. */
+export interface CoalesceStreamOptions {
+  /** Pass on what is gathered once it reaches this many bytes. @default 65536 */
+  bytes?: number;
+  /** Pass it on anyway once the oldest gathered byte has waited this long, in ms. @default 10 */
+  delay?: number;
+}
+
+type Bytes = Uint8Array<ArrayBuffer>;
+
+function concat(parts: Bytes[], size: number): Bytes {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
+  return out;
+}
+
+/**
+ * A byte stream that passes chunks on in batches of at least `bytes`, or
+ * after `delay` ms when the source is slow.
+ *
+ * It sits in front of `CompressionStream`, which does a sync flush on every
+ * write: fed a line at a time, gzip ran at 18 MiB/s with a 35% ratio on
+ * NDJSON; fed 64 KiB batches, at 160 MiB/s with 13% (bench/compression_bench.ts).
+ * The delay keeps a slow stream (a line a second) arriving line by line.
+ * Chunks at least `bytes` long pass through without a copy, so a file read in
+ * 256 KiB chunks is flushed at the same points on every request.
+ *
+ * @example
+ * ```ts
+ * const body = ReadableStream.from(["a\n", "b\n"].map((s) => new TextEncoder().encode(s)));
+ * const batched = body.pipeThrough(new CoalesceStream({ bytes: 64 * 1024, delay: 10 }));
+ * ```
+ */
+export class CoalesceStream extends TransformStream<Bytes, Bytes> {
+  /**
+   * @param options The batch size and the longest wait.
+   * @throws {RangeError} When `bytes` is below 1 or `delay` is negative.
+   */
+  constructor(options: CoalesceStreamOptions = {}) {
+    const { bytes = 64 * 1024, delay = 10 } = options;
+    if (!(bytes >= 1)) throw new RangeError(`Cannot batch ${bytes} bytes: must be >= 1`);
+    if (!(delay >= 0)) throw new RangeError(`Cannot wait ${delay} ms: must be >= 0`);
+    let parts: Bytes[] = [];
+    let size = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const take = (): Bytes | undefined => {
+      clearTimeout(timer);
+      timer = undefined;
+      if (size === 0) return undefined;
+      const out = parts.length === 1 ? parts[0] : concat(parts, size);
+      parts = [];
+      size = 0;
+      return out;
+    };
+    super({
+      transform(chunk, controller) {
+        if (chunk.byteLength === 0) return;
+        if (size === 0 && chunk.byteLength >= bytes) {
+          controller.enqueue(chunk);
+          return;
+        }
+        parts.push(chunk);
+        size += chunk.byteLength;
+        if (size >= bytes) {
+          controller.enqueue(take()!);
+          return;
+        }
+        timer ??= setTimeout(() => {
+          const out = take();
+          try {
+            if (out !== undefined) controller.enqueue(out);
+          } catch {
+            // The stream was cancelled or failed meanwhile: nobody wants the bytes.
+          }
+        }, delay);
+      },
+      flush(controller) {
+        const out = take();
+        if (out !== undefined) controller.enqueue(out);
+      },
+      cancel() {
+        take();
+      },
+    });
+  }
+}
