@@ -9,10 +9,18 @@ import { type AccessEntry, formatAccessLog } from "./lib/access_log.ts";
 import { type CompressionOptions, compressResponse } from "./lib/compression.ts";
 import { type Config, ConfigError, parseConfig, usage } from "./lib/config.ts";
 import { errorResponse } from "./lib/http_error.ts";
+import { openDatabase } from "./lib/open_database.ts";
 import { meterResponse } from "./lib/response_meter.ts";
 import { Router, unmatchedError } from "./lib/router.ts";
 import { healthHandler, type HealthState } from "./routes/health.ts";
 import { mediaHandler } from "./routes/media.ts";
+import {
+  exportDataHandler,
+  exportHandler,
+  exportIndexHandler,
+  type ExportOptions,
+} from "./routes/export.ts";
+import { streamDataHandler } from "./routes/stream_data.ts";
 
 /** Options for {@linkcode startServer} beyond the config. */
 export interface StartOptions {
@@ -40,6 +48,7 @@ function buildRouter(
   realMedia: string,
   health: HealthState,
   compression: CompressionOptions | undefined,
+  exports: ExportOptions,
 ): Router {
   const media = mediaHandler({
     realRoot: realMedia,
@@ -49,7 +58,22 @@ function buildRouter(
   return new Router()
     .add("healthz", ["GET"], "/healthz", healthHandler(health))
     .add("media", ["GET"], "/media{/:path(.*)}?", media)
-    .add("media", ["GET"], "/stream-video/:path(.+)", media);
+    .add("media", ["GET"], "/stream-video/:path(.+)", media)
+    .add(
+      "stream-data",
+      ["GET"],
+      "/stream-data",
+      streamDataHandler({ maxRows: config.maxStreamRows }),
+    )
+    .add("export-data", ["GET"], "/export-data", exportDataHandler(exports))
+    .add(
+      "export",
+      ["GET"],
+      "/export",
+      () => new Response(null, { status: 301, headers: { location: "/export/" } }),
+    )
+    .add("export", ["GET"], "/export/", exportIndexHandler(exports))
+    .add("export", ["GET"], "/export/:name", exportHandler(exports));
 }
 
 /**
@@ -65,7 +89,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const health: HealthState = { draining: false };
   // The defaults of lib/compression.ts; media files need them too, for their ETags.
   const compression: CompressionOptions | undefined = config.compression ? {} : undefined;
-  const router = buildRouter(config, realMedia, health, compression);
+  const db = await openDatabase(config.dbPath, { demoRows: config.demoRows, log });
+  const router = buildRouter(config, realMedia, health, compression, { db, dbPath: config.dbPath });
   const inFlight = new Set<(reason: unknown) => void>();
 
   const handler = async (req: Request): Promise<Response> => {
@@ -134,6 +159,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         for (const abort of [...inFlight]) abort(reason);
         await graceful;
       }
+      // Exports read on connections of their own, closed as their bodies end.
+      db.close();
     })();
     return stopping;
   };
@@ -164,7 +191,14 @@ async function main(): Promise<void> {
     console.log(usage());
     return;
   }
-  const sluice = await startServer(config);
+  let sluice: Sluice;
+  try {
+    sluice = await startServer(config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`sluice: ${error.message}`);
+    Deno.exit(2);
+  }
   const { hostname, port } = sluice.addr;
   console.log(`Sluice listening on http://${hostname}:${port}/ (media: ${config.mediaDir})`);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -19,6 +19,9 @@ export interface Config {
   drainTimeout: number;
   logFormat: "text" | "json";
   compression: boolean;
+  dbPath: string;
+  demoRows: number;
+  maxStreamRows: number;
 }
 
 /** Thrown for a bad flag or variable; its message is the one line printed. */
@@ -64,6 +67,14 @@ function seconds(raw: string, flag: string): number {
   const n = Number(raw);
   if (raw.trim() === "" || !Number.isFinite(n) || n < 0) {
     throw new ConfigError(`--${flag}: "${raw}" is not a number of seconds`);
+  }
+  return n;
+}
+
+function count(raw: string, flag: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n)) {
+    throw new ConfigError(`--${flag}: "${raw}" is not a non-negative integer`);
   }
   return n;
 }
@@ -137,6 +148,30 @@ export const OPTIONS: readonly AnySpec[] = [
     default: "on",
     help: "gzip/deflate for text, JSON, CSV and NDJSON when the client accepts it: on or off",
     parse: (raw: string, flag: string) => oneOf("on", "off")(raw, flag) === "on",
+  },
+  {
+    key: "dbPath",
+    flag: "db",
+    env: "DB_PATH",
+    default: "./data/sluice.db",
+    help: "SQLite database served under /export/ (created with demo data if absent)",
+    parse: nonEmpty,
+  },
+  {
+    key: "demoRows",
+    flag: "demo-rows",
+    env: "DEMO_ROWS",
+    default: "1000000",
+    help: "rows in the demo items table when --db has to be created",
+    parse: count,
+  },
+  {
+    key: "maxStreamRows",
+    flag: "max-stream-rows",
+    env: "MAX_STREAM_ROWS",
+    default: "10000000",
+    help: "largest ?rows= that /stream-data accepts",
+    parse: count,
   },
 ];
 

@@ -1,0 +1,144 @@
+/**
+ * An adapter from a sync or async iterator of text or bytes to a pull
+ * `ReadableStream`: it produces only when the reader asks, gathers small
+ * items into writes of tens of KiB, and calls the iterator's `return()` when
+ * the reader cancels, so the producer's `finally` blocks run.
+ *
+ * @module
+ */
+
+import { Chunker, type StreamItem } from "./_chunker.ts";
+import { LoopGuard } from "./_loop_guard.ts";
+
+export type { StreamItem };
+
+/** Options for {@linkcode iteratorStream}. */
+export interface IteratorStreamOptions {
+  /** Bytes (counted as UTF-16 code units for text) to gather per write. @default 65536 */
+  chunkSize?: number;
+  /**
+   * For async sources: the longest a gathered item waits for more before it
+   * is written, so a slow producer's output is not held back. @default 10
+   */
+  lingerMs?: number;
+  /**
+   * For sync sources: the longest the producer runs before the event loop
+   * must get a turn, so other requests are served meanwhile. @default 20
+   */
+  sliceMs?: number;
+  /**
+   * Called once if the source throws after the first chunk was produced. The
+   * text it returns is written after what was gathered so far, before the
+   * stream errors; return `undefined` to write nothing extra.
+   */
+  finalRecord?: (error: unknown) => string | undefined;
+}
+
+/** A stream whose first chunk was produced ahead of time. */
+export type PrimedStream = ReadableStream<Uint8Array>;
+
+/**
+ * Turns an iterator into a pull stream (high-water mark 0: at most one chunk
+ * is produced ahead of the reader).
+ *
+ * @param source A sync or async iterable of strings (UTF-8 encoded) or bytes.
+ * @param options Chunk size, time slices and the final error record.
+ * @returns The byte stream; cancelling it calls the iterator's `return()`.
+ * @example
+ * ```ts
+ * function* lines() { for (let i = 0; i < 3; i++) yield `line ${i}\n`; }
+ * const text = await new Response(iteratorStream(lines())).text(); // "line 0\nline 1\nline 2\n"
+ * ```
+ */
+export function iteratorStream(
+  source: Iterable<StreamItem> | AsyncIterable<StreamItem>,
+  options: IteratorStreamOptions = {},
+): ReadableStream<Uint8Array> {
+  return makeStream(new Chunker(source, options.chunkSize ?? 65536), options, undefined);
+}
+
+/**
+ * Like {@linkcode iteratorStream}, but produces the first chunk before it
+ * returns, so a source that fails at once fails here — while a handler can
+ * still answer with an error status instead of a truncated 200.
+ *
+ * @param source A sync or async iterable of strings or bytes.
+ * @param options As for {@linkcode iteratorStream}.
+ * @returns The stream, its first chunk already produced.
+ * @throws Whatever the source threw while producing the first chunk (after
+ * calling its `return()`).
+ * @example
+ * ```ts
+ * const body = await primedIteratorStream(["a", "b"]);
+ * ```
+ */
+export async function primedIteratorStream(
+  source: Iterable<StreamItem> | AsyncIterable<StreamItem>,
+  options: IteratorStreamOptions = {},
+): Promise<PrimedStream> {
+  const chunker = new Chunker(source, options.chunkSize ?? 65536);
+  let first: Uint8Array | undefined;
+  try {
+    first = await chunker.fill(options.lingerMs ?? 10);
+  } catch (error) {
+    chunker.discard();
+    await chunker.cancel(error).catch(() => {});
+    throw error;
+  }
+  return makeStream(chunker, options, { chunk: first });
+}
+
+function makeStream(
+  chunker: Chunker,
+  options: IteratorStreamOptions,
+  primed: { chunk: Uint8Array | undefined } | undefined,
+): ReadableStream<Uint8Array> {
+  const guard = chunker.isSync ? new LoopGuard(options.sliceMs ?? 20) : undefined;
+  const lingerMs = options.lingerMs ?? 10;
+  let failure: { error: unknown } | undefined;
+  let pending = primed;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (failure !== undefined) {
+        // The final record went out with the last chunk; now fail the body.
+        guard?.dispose();
+        controller.error(failure.error);
+        return;
+      }
+      let chunk: Uint8Array | undefined;
+      if (pending !== undefined) {
+        chunk = pending.chunk;
+        pending = undefined;
+      } else {
+        await guard?.breathe();
+        try {
+          chunk = await chunker.fill(lingerMs);
+        } catch (error) {
+          // Deliver what was gathered and the record, then error on the next
+          // pull: erroring now would discard the queued chunk.
+          const record = options.finalRecord?.(error);
+          const last = chunker.takeWith(record);
+          if (last === undefined) {
+            guard?.dispose();
+            controller.error(error);
+          } else {
+            failure = { error };
+            controller.enqueue(last);
+          }
+          return;
+        }
+      }
+      if (chunk === undefined) {
+        guard?.dispose();
+        controller.close();
+      } else {
+        controller.enqueue(chunk);
+      }
+    },
+    async cancel(reason) {
+      guard?.dispose();
+      chunker.discard();
+      await chunker.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}

@@ -1,0 +1,147 @@
+/**
+ * Row serializers for exports: NDJSON, CSV and a JSON array, each written a
+ * batch of rows at a time (one string per batch keeps per-row costs low).
+ *
+ * @module
+ */
+
+import { csvField } from "./csv_field.ts";
+import { jsonValue } from "./json_value.ts";
+
+/** The export formats, by name (which is also the file extension). */
+export type RowFormatName = "ndjson" | "csv" | "json";
+
+/** What a client needs to know about a format. */
+export interface RowFormat {
+  name: RowFormatName;
+  /** The file extension, without the dot. */
+  extension: string;
+  /** The Content-Type of a response in this format. */
+  contentType: string;
+}
+
+/** Every format, by name. */
+export const ROW_FORMATS: Readonly<Record<RowFormatName, RowFormat>> = {
+  ndjson: { name: "ndjson", extension: "ndjson", contentType: "application/x-ndjson" },
+  // RFC 4180 §3 registers the header parameter.
+  csv: { name: "csv", extension: "csv", contentType: "text/csv; charset=utf-8; header=present" },
+  json: { name: "json", extension: "json", contentType: "application/json" },
+};
+
+/** How far a serialization got: updated just before each batch is yielded. */
+export interface RowProgress {
+  /** Rows serialized so far. */
+  rows: number;
+  /** The last row serialized. */
+  lastRow: unknown[] | undefined;
+}
+
+/** Options for {@linkcode serializeRows}. */
+export interface SerializeOptions {
+  /** CSV only: start with a UTF-8 byte order mark, for spreadsheets. @default false */
+  bom?: boolean;
+  /** Updated as batches are serialized. */
+  progress?: RowProgress;
+}
+
+/**
+ * Serializes batches of rows. Each row is an array of values in `columns`
+ * order (values past the last column are ignored).
+ *
+ * - `ndjson`: one JSON object per row, each line ending in `\n`.
+ * - `csv`: a header row, then one record per row, lines ending in CRLF.
+ * - `json`: one JSON array of objects, one per line; valid JSON once complete.
+ *
+ * Values are encoded by {@linkcode jsonValue} and {@linkcode csvField}.
+ *
+ * @param format The format.
+ * @param columns The column names (at least one).
+ * @param batches Batches of rows.
+ * @param options BOM and progress.
+ * @returns The text, one string per batch plus a head and a tail.
+ * @example
+ * ```ts
+ * const text = [...serializeRows("csv", ["id", "note"], [[[1n, "a,b"]]])].join("");
+ * // 'id,note\r\n1,"a,b"\r\n'
+ * ```
+ */
+export function* serializeRows(
+  format: RowFormatName,
+  columns: string[],
+  batches: Iterable<unknown[][]>,
+  options: SerializeOptions = {},
+): Generator<string, void, undefined> {
+  const progress = options.progress ?? { rows: 0, lastRow: undefined };
+  const n = columns.length;
+  if (format === "csv") {
+    yield (options.bom ? "\uFEFF" : "") + columns.map(csvField).join(",") + "\r\n";
+    for (const batch of batches) {
+      let text = "";
+      for (const row of batch) {
+        let line = csvField(row[0]);
+        for (let i = 1; i < n; i++) line += "," + csvField(row[i]);
+        text += line + "\r\n";
+      }
+      track(progress, batch);
+      yield text;
+    }
+    return;
+  }
+  const keys = columns.map((name, i) => (i === 0 ? "{" : ",") + JSON.stringify(name) + ":");
+  const object = (row: unknown[]): string => {
+    let text = "";
+    for (let i = 0; i < n; i++) text += keys[i] + jsonValue(row[i]);
+    return text + "}";
+  };
+  if (format === "ndjson") {
+    for (const batch of batches) {
+      let text = "";
+      for (const row of batch) text += object(row) + "\n";
+      track(progress, batch);
+      yield text;
+    }
+    return;
+  }
+  yield "[";
+  let separator = "\n";
+  for (const batch of batches) {
+    let text = "";
+    for (const row of batch) {
+      text += separator + object(row);
+      separator = ",\n";
+    }
+    track(progress, batch);
+    yield text;
+  }
+  yield separator === "\n" ? "]\n" : "\n]\n";
+}
+
+function track(progress: RowProgress, batch: unknown[][]): void {
+  if (batch.length === 0) return;
+  progress.rows += batch.length;
+  progress.lastRow = batch[batch.length - 1];
+}
+
+/** The members of an NDJSON error record (RFC 9457 problem details). */
+export interface ErrorRecord {
+  status: number;
+  title: string;
+  detail: string;
+  [extension: string]: unknown;
+}
+
+/**
+ * The line an NDJSON export ends with when it fails after rows were sent:
+ * an object whose only key is `$error`, holding problem details.
+ *
+ * @param problem The problem's members; `type` defaults to `about:blank`.
+ * @returns The line, ending in `\n`.
+ * @example
+ * ```ts
+ * ndjsonErrorRecord({ status: 500, title: "Internal Server Error", detail: "x", rows: 2 });
+ * // '{"$error":{"type":"about:blank","status":500,"title":"Internal Server Error","detail":"x","rows":2}}\n'
+ * ```
+ */
+export function ndjsonErrorRecord(problem: ErrorRecord): string {
+  return JSON.stringify({ $error: { type: "about:blank", ...problem } }) + "\n";
+}

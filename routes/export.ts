@@ -1,0 +1,277 @@
+/**
+ * Database exports: `GET /export/{table}.{ndjson|csv|json}` (or the format by
+ * `?format=` or `Accept` on `/export/{table}`), the table index `GET /export/`,
+ * and the seed tutorial's `GET /export-data`.
+ *
+ * @module
+ */
+
+import type { DatabaseSync } from "node:sqlite";
+import { contentDisposition } from "../lib/content_disposition.ts";
+import { HttpError } from "../lib/http_error.ts";
+import { preferredType } from "../lib/negotiate.ts";
+import type { Handler } from "../lib/router.ts";
+import {
+  ndjsonErrorRecord,
+  ROW_FORMATS,
+  type RowFormatName,
+  type RowProgress,
+  serializeRows,
+} from "../lib/row_format.ts";
+import { streamResponse } from "../lib/stream_response.ts";
+import { TableReader } from "../lib/table_reader.ts";
+import { describeTable, listTables, pickColumns, type TableInfo } from "../lib/table_schema.ts";
+
+/** Options for the export handlers. */
+export interface ExportOptions {
+  /** The shared connection, for the schema and the index. */
+  db: DatabaseSync;
+  /** The database file: each export reads it on a connection of its own. */
+  dbPath: string;
+  /** Rows per query. @default 1000 */
+  batchRows?: number;
+  /** Bytes per write. @default 65536 */
+  chunkSize?: number;
+}
+
+/** What one export streams. */
+interface ExportPlan {
+  table: TableInfo;
+  columns: string[];
+  format: RowFormatName;
+  after?: bigint;
+  limit?: number;
+  bom?: boolean;
+  headers: Headers;
+}
+
+const FORMAT_BY_TYPE: Record<string, RowFormatName> = {
+  "application/x-ndjson": "ndjson",
+  "application/jsonl": "ndjson",
+  "text/csv": "csv",
+  "application/json": "json",
+};
+const EXPOSED = "X-Total-Rows, Content-Disposition";
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * Builds the `/export/:name` handler.
+ *
+ * @param options The database.
+ * @returns The handler.
+ */
+export function exportHandler(options: ExportOptions): Handler {
+  return async (req, params) => {
+    const url = new URL(req.url);
+    const { table: name, format: extension } = splitName(options.db, params.name ?? "");
+    const format = chooseFormat(req, url, extension);
+    const table = describeTable(options.db, name);
+    const columns = pickColumns(table, url.searchParams.get("columns"));
+    const after = parseAfter(url.searchParams.get("after"), table);
+    const headers = new Headers({
+      "content-type": ROW_FORMATS[format].contentType,
+      "content-disposition": attachment(`${table.name}.${format}`),
+      "access-control-expose-headers": EXPOSED,
+    });
+    if (extension === undefined && url.searchParams.get("format") === null) {
+      headers.set("vary", "accept");
+    }
+    return await exportRows(req, options, {
+      table,
+      columns,
+      format,
+      after,
+      limit: parseLimit(url.searchParams.get("limit")),
+      bom: format === "csv" && parseFlag("bom", url.searchParams.get("bom")),
+      headers,
+    });
+  };
+}
+
+/**
+ * Builds the seed tutorial's `/export-data` handler: `{"id":…,"value":…}` for
+ * every row of `items`, as NDJSON.
+ *
+ * @param options The database.
+ * @returns The handler.
+ */
+export function exportDataHandler(options: ExportOptions): Handler {
+  return async (req) => {
+    const table = describeTable(options.db, "items");
+    return await exportRows(req, options, {
+      table,
+      columns: pickColumns(table, "id,value"),
+      format: "ndjson",
+      headers: new Headers({
+        "content-type": ROW_FORMATS.ndjson.contentType,
+        "access-control-expose-headers": EXPOSED,
+      }),
+    });
+  };
+}
+
+/**
+ * Builds the `/export/` index: every table and view with its row count (views
+ * are not counted: that would run them), as JSON or HTML by `Accept`.
+ *
+ * @param options The database.
+ * @returns The handler.
+ */
+export function exportIndexHandler(options: ExportOptions): Handler {
+  return (req) => {
+    const type = preferredType(req, ["text/html", "application/json"]);
+    if (type === undefined) {
+      throw new HttpError(406, "The table index is available as text/html or application/json");
+    }
+    const tables = listTables(options.db).map(({ name, type }) => {
+      const href = encodeURIComponent(name);
+      const links = { ndjson: `${href}.ndjson`, csv: `${href}.csv`, json: `${href}.json` };
+      let info: TableInfo | undefined;
+      let rows: number | null = null;
+      try {
+        info = describeTable(options.db, name);
+        if (type === "table") rows = countRows(options.db, name);
+      } catch {
+        // A broken view (its table was dropped) is listed; exporting it fails.
+      }
+      return { name, type, rows, key: info?.key ?? null, columns: info?.columns ?? [], links };
+    });
+    const headers = { "cache-control": "no-cache", vary: "accept" };
+    if (type === "application/json") return Response.json({ tables }, { headers });
+    const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    const rows = tables.map((t) =>
+      `<tr><td>${escape(t.name)}</td><td>${t.type}</td><td>${t.rows ?? "—"}</td><td>${
+        Object.entries(t.links).map(([f, href]) => `<a href="${escape(href)}">${f}</a>`).join(" ")
+      }</td></tr>`
+    );
+    const html = `<!doctype html>
+<html><head><meta charset="utf-8"><title>Exports</title></head>
+<body><h1>Exports</h1>
+<table><thead><tr><th>Name</th><th>Type</th><th>Rows</th><th>Download</th></tr></thead>
+<tbody>
+${rows.join("\n")}
+</tbody></table></body></html>
+`;
+    return new Response(html, {
+      headers: { ...headers, "content-type": "text/html; charset=utf-8" },
+    });
+  };
+}
+
+function countRows(db: DatabaseSync, table: string): number {
+  const sql = `SELECT count(*) AS n FROM "${table.replaceAll('"', '""')}"`;
+  return Number((db.prepare(sql).get() as { n: number }).n);
+}
+
+/** Streams one export; the status is committed only once the first rows were read. */
+async function exportRows(req: Request, options: ExportOptions, plan: ExportPlan) {
+  const { table, columns, format, headers } = plan;
+  const reader = new TableReader(options.dbPath, {
+    table: table.name,
+    columns,
+    key: table.key,
+    after: plan.after,
+    limit: plan.limit,
+  }, { batchRows: options.batchRows, count: table.type === "table" });
+  if (reader.total !== undefined) headers.set("x-total-rows", String(reader.total));
+  if (req.method === "HEAD") {
+    reader.return();
+    headers.set("cache-control", "no-store");
+    return new Response(null, { headers });
+  }
+  const progress: RowProgress = { rows: 0, lastRow: undefined };
+  const source = serializeRows(format, columns, reader, { bom: plan.bom, progress });
+  return await streamResponse(source, {
+    headers,
+    chunkSize: options.chunkSize,
+    finalRecord: format === "ndjson" ? (error) => failureRecord(error, table, progress) : undefined,
+  });
+}
+
+/** The NDJSON error record: how many rows came before it, and where to resume. */
+function failureRecord(_error: unknown, table: TableInfo, progress: RowProgress): string {
+  const last = progress.lastRow?.[progress.lastRow.length - 1];
+  const resume = table.key !== undefined && typeof last === "bigint"
+    ? { after: Number.isSafeInteger(Number(last)) ? Number(last) : String(last) }
+    : {};
+  return ndjsonErrorRecord({
+    status: 500,
+    title: "Internal Server Error",
+    detail: `The export failed after ${progress.rows} rows; see the server log.` +
+      ("after" in resume ? ` Resume with ?after=${resume.after}.` : ""),
+    rows: progress.rows,
+    ...resume,
+  });
+}
+
+/** `items.csv` → table `items`, format `csv` — unless a table is named `items.csv`. */
+function splitName(db: DatabaseSync, raw: string): { table: string; format?: RowFormatName } {
+  let name: string;
+  try {
+    name = decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, `Cannot decode the table name ${JSON.stringify(raw)}`);
+  }
+  const match = /^(.+)\.(ndjson|csv|json)$/.exec(name);
+  if (match === null || listTables(db).some((t) => t.name === name)) return { table: name };
+  return { table: match[1], format: match[2] as RowFormatName };
+}
+
+function chooseFormat(req: Request, url: URL, extension?: RowFormatName): RowFormatName {
+  const asked = url.searchParams.get("format");
+  if (asked !== null && !Object.hasOwn(ROW_FORMATS, asked)) {
+    throw new HttpError(400, `"format" must be ndjson, csv or json; got ${JSON.stringify(asked)}`);
+  }
+  if (asked !== null && extension !== undefined && asked !== extension) {
+    throw new HttpError(400, `"format=${asked}" conflicts with the .${extension} extension`);
+  }
+  const chosen = extension ?? (asked as RowFormatName | null) ??
+    FORMAT_BY_TYPE[preferredType(req, Object.keys(FORMAT_BY_TYPE)) ?? ""];
+  if (chosen === undefined) {
+    throw new HttpError(
+      406,
+      "Exports are available as application/x-ndjson, text/csv or application/json",
+    );
+  }
+  return chosen;
+}
+
+/** `attachment; filename="items.csv"`, with an RFC 8187 `filename*` when the name needs one. */
+function attachment(filename: string): string {
+  return /^[\x20-\x7e]+$/.test(filename) && !/["\\]/.test(filename)
+    ? `attachment; filename="${filename}"`
+    : contentDisposition(filename, "attachment");
+}
+
+function parseLimit(raw: string | null): number | undefined {
+  if (raw === null) return undefined;
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
+    throw new HttpError(400, `"limit" must be a non-negative integer; got ${JSON.stringify(raw)}`);
+  }
+  return Number(raw);
+}
+
+function parseAfter(raw: string | null, table: TableInfo): bigint | undefined {
+  if (raw === null) return undefined;
+  if (table.key === undefined) {
+    throw new HttpError(
+      400,
+      `"after" needs an integer key, and ${table.type} ${JSON.stringify(table.name)} has none`,
+    );
+  }
+  const value = /^-?\d{1,19}$/.test(raw) ? BigInt(raw) : undefined;
+  if (value === undefined || value < INT64_MIN || value > INT64_MAX) {
+    throw new HttpError(
+      400,
+      `"after" must be a 64-bit integer ${table.key}; got ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+}
+
+function parseFlag(name: string, raw: string | null): boolean {
+  if (raw === null || raw === "0") return false;
+  if (raw === "1") return true;
+  throw new HttpError(400, `"${name}" must be 0 or 1; got ${JSON.stringify(raw)}`);
+}
