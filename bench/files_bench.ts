@@ -56,61 +56,97 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && a.every((byte, i) => byte === b[i]);
 }
 
-async function downloadRow(
+/** Runs `measure` and returns its result with the server's CPU seconds meanwhile. */
+async function withCpu<T>(
+  server: ServerProcess,
+  measure: () => Promise<T>,
+): Promise<[T, number | undefined]> {
+  const before = await server.cpuSeconds();
+  const result = await measure();
+  const after = await server.cpuSeconds();
+  return [result, before === undefined || after === undefined ? undefined : after - before];
+}
+
+/** The server-CPU row that goes with a rate row: less is better, no goals. */
+function cpuRow(name: string, unit: string, values: Record<string, number | undefined>): Row {
+  return {
+    name: `${name}: server CPU`,
+    unit,
+    higherIsBetter: false,
+    values,
+  };
+}
+
+async function downloadRows(
   ctx: BenchContext,
   servers: ServerProcess[],
   name: string,
   size: number,
-): Promise<Row> {
-  const samples = new Map<string, number[]>(servers.map((s) => [s.label, []]));
+): Promise<Row[]> {
+  const rates = new Map<string, number[]>(servers.map((s) => [s.label, []]));
+  const cpu = new Map<string, number[]>(servers.map((s) => [s.label, []]));
   for (let round = 0; round < ctx.rounds; round++) {
     // Interleaved, and each round starts with the next server, so drift hits all alike.
     for (let i = 0; i < servers.length; i++) {
       const server = servers[(i + round) % servers.length];
-      const { bytesPerSecond } = await download(`${server.origin}/media/${name}`, size, ctx.tools);
-      samples.get(server.label)!.push(bytesPerSecond / 1e6);
+      const url = `${server.origin}/media/${name}`;
+      const [{ bytesPerSecond }, seconds] = await withCpu(
+        server,
+        () => download(url, size, ctx.tools),
+      );
+      rates.get(server.label)!.push(bytesPerSecond / 1e6);
+      if (seconds !== undefined) cpu.get(server.label)!.push(seconds * 1000 / (size / 2 ** 30));
       ctx.log(`  round ${round + 1} ${server.label}: ${Math.round(bytesPerSecond / 1e6)} MB/s`);
     }
   }
-  const values = Object.fromEntries([...samples].map(([label, s]) => [label, median(s)]));
-  const spread = [...samples].map(([label, s]) => `${label} ${s.map(Math.round).join("/")}`);
-  return {
-    name: `GET ${size / MIB} MiB file`,
+  const medians = (samples: Map<string, number[]>) =>
+    Object.fromEntries(
+      [...samples].map(([label, s]) => [label, s.length > 0 ? median(s) : undefined]),
+    );
+  const spread = [...rates].map(([label, s]) => `${label} ${s.map(Math.round).join("/")}`);
+  const title = `GET ${size / MIB} MiB file`;
+  return [{
+    name: title,
     unit: "MB/s",
     higherIsBetter: true,
-    values,
+    values: medians(rates),
     goals: [{ against: "baseline", atLeast: 1.0 }, { against: "nginx", atLeast: 0.8 }],
     note: `median of ${ctx.rounds} with ${ctx.tools.curl ? "curl" : "fetch"}: ${spread.join(", ")}`,
-  };
+  }, cpuRow(title, "ms/GiB", medians(cpu))];
 }
 
-async function loadRow(
+async function loadRows(
   ctx: BenchContext,
   servers: ServerProcess[],
   title: string,
   path: string,
   bodyBytes: number,
   rangeIn?: number,
-): Promise<Row> {
-  const values: Record<string, number> = {};
+): Promise<Row[]> {
+  const rates: Record<string, number> = {};
+  const cpu: Record<string, number | undefined> = {};
   const options = { connections: CONNECTIONS, bodyBytes, rangeIn, tools: ctx.tools };
   for (const server of servers) {
     const url = `${server.origin}${path}`;
     await load(url, { ...options, seconds: 1 }); // Warm-up, not counted.
-    const { requestsPerSecond } = await load(url, { ...options, seconds: ctx.seconds });
-    values[server.label] = requestsPerSecond;
+    const [{ requestsPerSecond, requests }, seconds] = await withCpu(
+      server,
+      () => load(url, { ...options, seconds: ctx.seconds }),
+    );
+    rates[server.label] = requestsPerSecond;
+    cpu[server.label] = seconds === undefined ? undefined : seconds * 1e6 / requests;
     ctx.log(`  ${server.label}: ${Math.round(requestsPerSecond)} req/s`);
   }
-  return {
+  return [{
     name: title,
     unit: "req/s",
     higherIsBetter: true,
-    values,
+    values: rates,
     goals: [{ against: "baseline", atLeast: 0.8 }],
-    note: `${CONNECTIONS} connections, ${ctx.seconds} s each after a warm-up, with ${
+    note: `${CONNECTIONS} connections, ${ctx.seconds} s each after a 1 s warm-up, with ${
       ctx.tools.wrk ? "wrk -t2" : "fetch loops"
     }`,
-  };
+  }, cpuRow(title, "us/req", cpu)];
 }
 
 /** Download rates and requests/s for files and ranges. */
@@ -131,13 +167,12 @@ export const section: Section = {
     const servers = serverList(await ctx.fileServers());
     await checkServers(servers, small, big);
     ctx.log(`files: GET ${big.name}, ${ctx.rounds} round(s)`);
-    const rows = [await downloadRow(ctx, servers, big.name, bigSize)];
+    const rows = await downloadRows(ctx, servers, big.name, bigSize);
     ctx.log(`files: GET ${small.name}, ${CONNECTIONS} connections`);
-    rows.push(await loadRow(ctx, servers, "GET 1 MiB file", `/media/${small.name}`, MIB));
+    rows.push(...await loadRows(ctx, servers, "GET 1 MiB file", `/media/${small.name}`, MIB));
     ctx.log(`files: random 4 KiB ranges of ${big.name}`);
-    rows.push(
-      await loadRow(ctx, servers, "GET 4 KiB range", `/media/${big.name}`, RANGE_BYTES, bigSize),
-    );
+    const range = `/media/${big.name}`;
+    rows.push(...await loadRows(ctx, servers, "GET 4 KiB range", range, RANGE_BYTES, bigSize));
     return rows;
   },
 };

@@ -72,7 +72,7 @@ export async function startNginx(nginx: string, root: string): Promise<ServerPro
       command: nginx,
       args: ["-c", conf, "-p", prefix, "-e", `${prefix}/error.log`],
       port,
-      async memoryPid(master) {
+      async measuredPid(master) {
         for (let attempt = 0; attempt < 100; attempt++) {
           const [worker] = await childPids(master);
           if (worker !== undefined) return worker;

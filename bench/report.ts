@@ -72,6 +72,9 @@ export function formatReport(rows: Row[]): string[] {
     }),
   ]);
   const lines = formatTable(header, body);
+  lines.push(
+    "(ratios are sluice / other: above 1x is better for MB/s and req/s, worse for CPU and RSS)",
+  );
   const notes = rows.filter((r) => r.note !== undefined);
   if (notes.length > 0) lines.push("", ...notes.map((r) => `${r.name}: ${r.note}`));
   const goals = judgeGoals(rows);

@@ -1,5 +1,5 @@
 /**
- * Memory and process-tree readings from /proc (Linux only).
+ * Memory, CPU time and process-tree readings from /proc (Linux only).
  *
  * Deno lets only `--allow-all` read /proc, and the bench keeps its network
  * access to loopback; so it reads /proc through `cat`, which `--allow-run`
@@ -35,6 +35,23 @@ export async function peakRssKiB(pid: number): Promise<number | undefined> {
   const status = await readProcFile(`/proc/${pid}/status`);
   const match = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status ?? "");
   return match === null ? undefined : Number(match[1]);
+}
+
+/** Clock ticks per second in /proc/PID/stat (USER_HZ, 100 on Linux's usual builds). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * Reads the CPU time a process has used: user plus system, all its threads.
+ *
+ * @param pid The process.
+ * @returns Seconds, or undefined when /proc has no such process.
+ */
+export async function cpuSeconds(pid: number): Promise<number | undefined> {
+  const stat = await readProcFile(`/proc/${pid}/stat`);
+  if (stat === undefined) return undefined;
+  // "pid (comm) state ppid ...": comm may hold spaces; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
 /**

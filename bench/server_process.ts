@@ -6,7 +6,7 @@
  * @module
  */
 
-import { peakRssKiB } from "./rss.ts";
+import { cpuSeconds, peakRssKiB } from "./rss.ts";
 
 /** A running server process. */
 export interface ServerProcess {
@@ -14,12 +14,14 @@ export interface ServerProcess {
   label: string;
   /** `http://127.0.0.1:PORT`, without a trailing slash. */
   origin: string;
-  /** The process whose memory is measured (for nginx, the worker). */
-  memoryPid: number;
+  /** The process whose memory and CPU time are measured (for nginx, the worker). */
+  measuredPid: number;
   /** How many lines it has written to stdout (for Sluice, its access log). */
   stdoutLines(): number;
   /** Its peak RSS so far, in KiB. */
   peakRssKiB(): Promise<number | undefined>;
+  /** The CPU time it has used so far (user + system, all threads), in seconds. */
+  cpuSeconds(): Promise<number | undefined>;
   /** Stops the process group: SIGTERM, then SIGKILL after a few seconds. */
   stop(): Promise<void>;
 }
@@ -39,7 +41,7 @@ export interface SpawnServerOptions {
   /** The port, for servers told which to use; readiness is then a TCP connect. */
   port?: number;
   /** Finds the process to measure from the started one. @default the started one */
-  memoryPid?: (pid: number) => Promise<number>;
+  measuredPid?: (pid: number) => Promise<number>;
   /** How long it may take to get ready. @default 30000 */
   startTimeoutMs?: number;
 }
@@ -129,11 +131,15 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
   };
 
   const timeoutMs = options.startTimeoutMs ?? 30_000;
-  let port: number;
+  let port: number, measuredPid: number;
   try {
     const ready = options.port === undefined
       ? portFromStdout
-      : waitForConnect(options.port, Date.now() + timeoutMs).then(() => options.port!);
+      // Settles as a value either way, so a loser of the race below cannot reject unheard.
+      : waitForConnect(options.port, Date.now() + timeoutMs).then(
+        () => options.port!,
+        (error: Error) => error,
+      );
     let timer: ReturnType<typeof setTimeout> | undefined;
     const outcome = await Promise.race([
       ready,
@@ -145,6 +151,9 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
     clearTimeout(timer);
     if (outcome instanceof Error) throw outcome;
     port = outcome;
+    measuredPid = options.measuredPid === undefined
+      ? child.pid
+      : await options.measuredPid(child.pid);
   } catch (error) {
     await stop();
     throw new Error(
@@ -153,15 +162,13 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
       }\n${errLines.join("\n")}`,
     );
   }
-  const memoryPid = options.memoryPid === undefined
-    ? child.pid
-    : await options.memoryPid(child.pid);
   return {
     label: options.label,
     origin: `http://127.0.0.1:${port}`,
-    memoryPid,
+    measuredPid,
     stdoutLines: () => lines,
-    peakRssKiB: () => peakRssKiB(memoryPid),
+    peakRssKiB: () => peakRssKiB(measuredPid),
+    cpuSeconds: () => cpuSeconds(measuredPid),
     stop,
   };
 }
