@@ -32,6 +32,12 @@ export interface IteratorStreamOptions {
    * stream errors; return `undefined` to write nothing extra.
    */
   finalRecord?: (error: unknown) => string | undefined;
+  /**
+   * How long the final record may take through transforms downstream (a
+   * compressor that batches writes drops what it holds when the stream
+   * errors) before the stream errors. @default 50
+   */
+  errorDelayMs?: number;
 }
 
 /** A stream whose first chunk was produced ahead of time. */
@@ -97,11 +103,21 @@ function makeStream(
   const lingerMs = options.lingerMs ?? 10;
   let failure: { error: unknown } | undefined;
   let pending = primed;
+  let delay: { timer: ReturnType<typeof setTimeout>; resolve: () => void } | undefined;
+  const stopDelay = () => {
+    clearTimeout(delay?.timer);
+    delay?.resolve();
+    delay = undefined;
+  };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (failure !== undefined) {
-        // The final record went out with the last chunk; now fail the body.
+        // The final record went out with the last chunk; let it drain, then fail the body.
         guard?.dispose();
+        await new Promise<void>((resolve) => {
+          delay = { timer: setTimeout(resolve, options.errorDelayMs ?? 50), resolve };
+        });
+        delay = undefined;
         controller.error(failure.error);
         return;
       }
@@ -137,6 +153,7 @@ function makeStream(
     },
     async cancel(reason) {
       guard?.dispose();
+      stopDelay();
       chunker.discard();
       await chunker.cancel(reason);
     },

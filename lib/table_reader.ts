@@ -24,7 +24,10 @@ export interface TableQuery {
 export interface TableReaderOptions {
   /** Rows per batch: one query (keyed) or one run of `iterate()` each. @default 1000 */
   batchRows?: number;
-  /** Count the rows first, for {@linkcode TableReader.total}; costly for views. @default false */
+  /**
+   * Count the rows first, in the same snapshot, for {@linkcode TableReader.total}:
+   * O(rows read) — costly for views, which must be run to be counted. @default false
+   */
   count?: boolean;
 }
 
@@ -86,11 +89,15 @@ export class TableReader implements IterableIterator<unknown[][]> {
       const select = `SELECT ${query.columns.map(quote).join(", ")}`;
       const key = query.key === undefined ? "" : quote(query.key);
       if (options.count) {
-        const where = query.after === undefined ? "" : `WHERE ${key} > ?`;
-        const args = query.after === undefined ? [] : [query.after];
-        const { n } = this.#db.prepare(`SELECT count(*) AS n FROM ${table} ${where}`)
-          .get(...args) as { n: number };
-        this.total = Math.min(n, this.#remaining);
+        // With a limit, count at most that many rows: O(limit), not O(table).
+        const where = query.after === undefined ? "" : ` WHERE ${key} > ?`;
+        const args: (bigint | number)[] = query.after === undefined ? [] : [query.after];
+        let sql = `SELECT count(*) AS n FROM ${table}${where}`;
+        if (query.limit !== undefined) {
+          sql = `SELECT count(*) AS n FROM (SELECT 1 FROM ${table}${where} LIMIT ?)`;
+          args.push(query.limit);
+        }
+        this.total = Number((this.#db.prepare(sql).get(...args) as { n: number }).n);
       }
       if (query.key === undefined) {
         // UNION ALL runs its arms in order: the row marked 1 comes last.

@@ -18,6 +18,7 @@ import {
   type RowProgress,
   serializeRows,
 } from "../lib/row_format.ts";
+import { RowCounts } from "../lib/row_counts.ts";
 import { streamResponse } from "../lib/stream_response.ts";
 import { TableReader } from "../lib/table_reader.ts";
 import { describeTable, listTables, pickColumns, type TableInfo } from "../lib/table_schema.ts";
@@ -52,6 +53,10 @@ const FORMAT_BY_TYPE: Record<string, RowFormatName> = {
   "application/json": "json",
 };
 const EXPOSED = "X-Total-Rows, Content-Disposition";
+/** One count cache per database, shared by the handlers. */
+const rowCounts = new WeakMap<DatabaseSync, RowCounts>();
+const countsFor = (db: DatabaseSync) =>
+  rowCounts.get(db) ?? rowCounts.set(db, new RowCounts(db)).get(db)!;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
@@ -131,7 +136,7 @@ export function exportIndexHandler(options: ExportOptions): Handler {
       let rows: number | null = null;
       try {
         info = describeTable(options.db, name);
-        if (type === "table") rows = countRows(options.db, name);
+        if (type === "table") rows = countsFor(options.db).get(name);
       } catch {
         // A broken view (its table was dropped) is listed; exporting it fails.
       }
@@ -159,22 +164,23 @@ ${rows.join("\n")}
   };
 }
 
-function countRows(db: DatabaseSync, table: string): number {
-  const sql = `SELECT count(*) AS n FROM "${table.replaceAll('"', '""')}"`;
-  return Number((db.prepare(sql).get() as { n: number }).n);
-}
-
 /** Streams one export; the status is committed only once the first rows were read. */
 async function exportRows(req: Request, options: ExportOptions, plan: ExportPlan) {
   const { table, columns, format, headers } = plan;
+  // A whole table's count is cached; a part's is counted in the export's snapshot.
+  const whole = plan.after === undefined && plan.limit === undefined;
+  const cached = table.type === "table" && whole
+    ? countsFor(options.db).get(table.name)
+    : undefined;
   const reader = new TableReader(options.dbPath, {
     table: table.name,
     columns,
     key: table.key,
     after: plan.after,
     limit: plan.limit,
-  }, { batchRows: options.batchRows, count: table.type === "table" });
-  if (reader.total !== undefined) headers.set("x-total-rows", String(reader.total));
+  }, { batchRows: options.batchRows, count: table.type === "table" && !whole });
+  const total = cached ?? reader.total;
+  if (total !== undefined) headers.set("x-total-rows", String(total));
   if (req.method === "HEAD") {
     reader.return();
     headers.set("cache-control", "no-store");
