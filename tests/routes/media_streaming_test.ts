@@ -1,0 +1,190 @@
+/**
+ * What streaming costs the server: file handles, memory, and the access log
+ * written when a body really ends.
+ */
+import assert from "node:assert/strict";
+import { openFdCount, waitFor } from "../support/http.ts";
+import { makeTempTree, startTestServer } from "../support/server.ts";
+
+const MiB = 1024 * 1024;
+
+/** A temp media folder with one sparse file of `size` bytes (no disk used). */
+async function sparseMedia(name: string, size: number): Promise<AsyncDisposable & { dir: string }> {
+  const dir = await makeTempTree({ "small.txt": "small\n" });
+  await Deno.writeFile(`${dir}/${name}`, new Uint8Array(0));
+  await Deno.truncate(`${dir}/${name}`, size);
+  return { dir, [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }) };
+}
+
+Deno.test("30 downloads cut off mid-way leave no file open", async () => {
+  await using media = await sparseMedia("big.bin", 64 * MiB);
+  await using server = await startTestServer(["--media-dir", media.dir]);
+  // Warm up the client and server so their own lazily opened handles are counted.
+  await (await fetch(`${server.origin}/media/small.txt`)).text();
+  const before = await openFdCount();
+  const kinds: HeadersInit[] = [{}, { range: "bytes=1000-" }, { range: "bytes=0-9,4096-" }];
+  for (let i = 0; i < 30; i++) {
+    const controller = new AbortController();
+    const res = await fetch(`${server.origin}/media/big.bin`, {
+      headers: kinds[i % 3],
+      signal: controller.signal,
+    });
+    assert.equal(res.status, i % 3 === 0 ? 200 : 206);
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    assert.ok(first.value !== undefined && first.value.byteLength > 0);
+    if (i % 2 === 0) {
+      controller.abort();
+      await reader.read().catch(() => {});
+    } else {
+      await reader.cancel();
+    }
+  }
+  const closed = await waitFor(async () => await openFdCount() <= before, 3000);
+  assert.ok(closed, `open fds: ${await openFdCount()}, before: ${before}`);
+  // Every download was logged as aborted, short of its full size.
+  const aborted = await waitFor(() => server.logs.filter((l) => / aborted$/.test(l)).length === 30);
+  assert.ok(aborted, server.logs.join("\n"));
+  for (const line of server.logs.filter((l) => l.includes("big.bin"))) {
+    const bytes = Number(/ (\d+)B /.exec(line)![1]);
+    assert.ok(bytes < 64 * MiB, line);
+  }
+});
+
+Deno.test("a 1 GiB file streams with less than 64 MiB of RSS growth", async () => {
+  await using media = await sparseMedia("huge.bin", 1024 * MiB);
+  await using server = await startTestServer(["--media-dir", media.dir]);
+  await (await fetch(`${server.origin}/media/small.txt`)).text();
+  const rss = () => Deno.memoryUsage().rss;
+  const baseline = rss();
+  let peak = baseline;
+  const res = await fetch(`${server.origin}/media/huge.bin`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-length"), String(1024 * MiB));
+  // A BYOB reader that reuses one buffer: the client shares this process, and
+  // must not add a GiB of its own garbage to the RSS being measured.
+  const reader = res.body!.getReader({ mode: "byob" });
+  let buffer = new Uint8Array(256 * 1024);
+  let received = 0;
+  let nonZero = 0;
+  for (let reads = 1; reads < 1_000_000; reads++) {
+    const { done, value } = await reader.read(buffer);
+    if (done) break;
+    received += value.byteLength;
+    if (reads % 16 === 0) {
+      peak = Math.max(peak, rss());
+      nonZero += value.some((b) => b !== 0) ? 1 : 0;
+    }
+    buffer = new Uint8Array(value.buffer);
+  }
+  peak = Math.max(peak, rss());
+  assert.equal(received, 1024 * MiB);
+  assert.equal(nonZero, 0, "a sparse file reads as zeros");
+  const growth = (peak - baseline) / MiB;
+  if (Deno.env.get("SHOW_RSS")) console.log(`RSS growth: ${growth.toFixed(1)} MiB`);
+  assert.ok(growth < 64, `RSS grew by ${growth.toFixed(1)} MiB`);
+  const line = await server.waitForLog(/huge\.bin/);
+  assert.match(line, / GET \/media\/huge\.bin 200 1073741824B [\d.]+ms complete$/);
+});
+
+Deno.test("the access log has one line per response, with the bytes sent and the outcome", async () => {
+  const dir = await makeTempTree({ "a.txt": "0123456789" });
+  try {
+    await using server = await startTestServer(["--media-dir", dir]);
+    const etag = (await fetch(`${server.origin}/media/a.txt`, { method: "HEAD" })).headers.get(
+      "etag",
+    )!;
+    await (await fetch(`${server.origin}/media/a.txt`)).arrayBuffer();
+    await (await fetch(`${server.origin}/media/a.txt`, { headers: { range: "bytes=2-4" } }))
+      .arrayBuffer();
+    await (await fetch(`${server.origin}/media/a.txt`, { headers: { "if-none-match": etag } }))
+      .arrayBuffer();
+    await (await fetch(`${server.origin}/media/nope.txt?x=%22y`)).arrayBuffer();
+    await waitFor(() => server.logs.length === 5);
+    const id = "[0-9a-f]{8}";
+    const time = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z";
+    const expected = [
+      `HEAD /media/a.txt 200 0B`,
+      `GET /media/a.txt 200 10B`,
+      `GET /media/a.txt 206 3B`,
+      `GET /media/a.txt 304 0B`,
+      `GET /media/nope.txt\\?x=%22y 404 80B`,
+    ];
+    assert.equal(server.logs.length, 5, server.logs.join("\n"));
+    server.logs.forEach((line, i) => {
+      assert.match(line, new RegExp(`^${time} ${id} ${expected[i]} \\d+(\\.\\d)?ms complete$`));
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an aborted download is logged as aborted when the client leaves, not before", async () => {
+  await using media = await sparseMedia("big.bin", 64 * MiB);
+  await using server = await startTestServer([
+    "--media-dir",
+    media.dir,
+    "--log-format",
+    "json",
+  ]);
+  const res = await fetch(`${server.origin}/media/big.bin`, {
+    headers: { "x-request-id": "abort-me" },
+  });
+  const reader = res.body!.getReader();
+  await reader.read();
+  // The handler returned long ago, but the body is still going: no line yet.
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(server.logs.length, 0, server.logs.join("\n"));
+  await reader.cancel();
+  const entry = JSON.parse(await server.waitForLog(/"abort-me"/));
+  assert.deepEqual(Object.keys(entry), [
+    "time",
+    "request_id",
+    "method",
+    "path",
+    "status",
+    "bytes",
+    "duration_ms",
+    "outcome",
+  ]);
+  assert.equal(entry.request_id, "abort-me");
+  assert.equal(entry.method, "GET");
+  assert.equal(entry.path, "/media/big.bin");
+  assert.equal(entry.status, 200);
+  assert.equal(entry.outcome, "aborted");
+  assert.ok(entry.bytes > 0 && entry.bytes < 64 * MiB, `bytes: ${entry.bytes}`);
+  assert.equal(typeof entry.duration_ms, "number");
+  assert.ok(entry.duration_ms >= 50, `duration_ms: ${entry.duration_ms}`);
+  assert.ok(Math.abs(Date.parse(entry.time) - Date.now()) < 5000);
+});
+
+Deno.test("--log-format json writes one JSON object per response", async () => {
+  const dir = await makeTempTree({ "a.txt": "0123456789" });
+  try {
+    await using server = await startTestServer(["--media-dir", dir, "--log-format", "json"]);
+    await (await fetch(`${server.origin}/media/a.txt`, { headers: { range: "bytes=-4" } }))
+      .arrayBuffer();
+    await (await fetch(`${server.origin}/healthz`)).arrayBuffer();
+    await waitFor(() => server.logs.length === 2);
+    const entries = server.logs.map((line) => JSON.parse(line));
+    assert.deepEqual(
+      entries.map(({ method, path, status, bytes, outcome }) => ({
+        method,
+        path,
+        status,
+        bytes,
+        outcome,
+      })),
+      [
+        { method: "GET", path: "/media/a.txt", status: 206, bytes: 4, outcome: "complete" },
+        { method: "GET", path: "/healthz", status: 200, bytes: 15, outcome: "complete" },
+      ],
+    );
+    for (const entry of entries) {
+      assert.match(entry.request_id, /^[0-9a-f]{8}$/);
+      assert.equal(typeof entry.duration_ms, "number");
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
