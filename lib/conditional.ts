@@ -21,11 +21,52 @@ export interface Validators {
 /** The outcome of the preconditions. */
 export type Precondition = "proceed" | "not-modified" | "failed";
 
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const IMF_FIXDATE =
+  /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+const RFC850_DATE =
+  /^(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, (\d{2})-([A-Za-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+const ASCTIME_DATE =
+  /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Za-z]{3}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/;
+
+/**
+ * Parses an HTTP-date (RFC 9110 §5.6.7) in any of its three forms. Anything
+ * else is not a date, even what `Date.parse` would accept ("0", "2020"): the
+ * conditional fields must then be ignored, not compared.
+ *
+ * @param value The field value.
+ * @param now For the two-digit years of the RFC 850 form. @default Date.now()
+ * @returns Milliseconds since the epoch, or `undefined`.
+ * @example
+ * ```ts
+ * parseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT"); // 784111777000
+ * parseHttpDate("1994-11-06"); // undefined
+ * ```
+ */
+export function parseHttpDate(value: string, now = Date.now()): number | undefined {
+  let day: string, month: string, year: string, hh: string, mm: string, ss: string;
+  let m: RegExpExecArray | null;
+  if ((m = IMF_FIXDATE.exec(value)) !== null) [, day, month, year, hh, mm, ss] = m;
+  else if ((m = ASCTIME_DATE.exec(value)) !== null) [, month, day, hh, mm, ss, year] = m;
+  else if ((m = RFC850_DATE.exec(value)) !== null) {
+    [, day, month, year, hh, mm, ss] = m;
+    // A two-digit year more than 50 years ahead is the last such year in the past.
+    let full = 2000 + Number(year);
+    if (full > new Date(now).getUTCFullYear() + 50) full -= 100;
+    year = String(full);
+  } else return undefined;
+  const monthIndex = MONTHS.indexOf(month);
+  const [d, h, min, s] = [Number(day), Number(hh), Number(mm), Number(ss)];
+  if (monthIndex < 0 || h > 23 || min > 59 || s > 60) return undefined;
+  const ms = Date.UTC(Number(year), monthIndex, d, h, min, s);
+  // Rejects 31 Feb and friends, which Date.UTC would roll into March.
+  return new Date(Date.UTC(Number(year), monthIndex, d)).getUTCDate() === d ? ms : undefined;
+}
+
 /** Parses an HTTP-date to whole seconds, or `undefined` when it is not one. */
 function httpDateSeconds(value: string | null): number | undefined {
-  if (value === null) return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
+  const ms = value === null ? undefined : parseHttpDate(value.trim());
+  return ms === undefined ? undefined : Math.floor(ms / 1000);
 }
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
