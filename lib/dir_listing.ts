@@ -5,7 +5,7 @@
  */
 
 import { join } from "node:path";
-import { isInside } from "./safe_path.ts";
+import { isServable } from "./safe_path.ts";
 
 /** One listed entry. */
 export interface DirEntry {
@@ -19,7 +19,8 @@ export interface DirEntry {
 
 /**
  * Reads the visible entries of a folder: no dotfiles, and no symlinks that
- * lead outside `realRoot` or to something that is neither file nor folder.
+ * lead outside `realRoot`, to a dotfile, or to something that is neither file
+ * nor folder. What is listed is what the media route would serve.
  * Folders first, then by name.
  *
  * @param realDir The folder's real path.
@@ -32,7 +33,7 @@ export async function readListing(realDir: string, realRoot: string): Promise<Di
     if (entry.name.startsWith(".")) continue;
     const path = join(realDir, entry.name);
     try {
-      if (entry.isSymlink && !isInside(realRoot, await Deno.realPath(path))) continue;
+      if (entry.isSymlink && !isServable(realRoot, await Deno.realPath(path))) continue;
       const info = await Deno.stat(path);
       if (!info.isFile && !info.isDirectory) continue;
       entries.push({

@@ -52,6 +52,20 @@ export function isInside(root: string, path: string): boolean {
   return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
+/**
+ * Whether a real path may be served from below `realRoot`: it lies inside,
+ * and no segment below the root is a dotfile or dot-folder (a symlink with an
+ * ordinary name may still lead to `.env` or into `.git/`).
+ *
+ * @param realRoot The root folder's real path.
+ * @param real A real path (symlinks resolved).
+ * @returns True when serving or listing it is allowed.
+ */
+export function isServable(realRoot: string, real: string): boolean {
+  return isInside(realRoot, real) &&
+    !real.slice(realRoot.length).split(sep).some((s) => s.startsWith("."));
+}
+
 /** Errors that mean "nothing servable here", answered 404 without detail. */
 function isNotThere(error: unknown): boolean {
   return error instanceof Deno.errors.NotFound ||
@@ -77,10 +91,6 @@ export async function resolveInside(realRoot: string, segments: string[]): Promi
     if (isNotThere(error)) throw new HttpError(404, "No such file");
     throw error;
   }
-  if (!isInside(realRoot, real)) throw new HttpError(404, "No such file");
-  // A symlink inside the root may still point at a dotfile inside it.
-  if (real.slice(realRoot.length).split(sep).some((s) => s.startsWith("."))) {
-    throw new HttpError(404, "No such file");
-  }
+  if (!isServable(realRoot, real)) throw new HttpError(404, "No such file");
   return real;
 }
