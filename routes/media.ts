@@ -39,6 +39,8 @@ export function mediaHandler(options: MediaOptions): Handler {
     const real = await resolveInside(options.realRoot, segments);
     const info = await Deno.stat(real);
     if (info.isDirectory) return await listing(req, url, options.realRoot, real, segments);
+    // Opening a FIFO blocks until a writer comes, and a device is no media file.
+    if (!info.isFile) throw new HttpError(404, "No such file");
     const download = url.searchParams.get("download");
     return await serveFile(req, real, {
       cacheControl: options.cacheControl,
