@@ -30,11 +30,12 @@ export interface TableInfo {
  * @returns The names and types.
  */
 export function listTables(db: DatabaseSync): { name: string; type: "table" | "view" }[] {
-  return db.prepare(
+  const rows = db.prepare(
     `SELECT name, type FROM pragma_table_list
      WHERE schema = 'main' AND type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
      ORDER BY name`,
   ).all() as { name: string; type: "table" | "view" }[];
+  return rows.map(({ name, type }) => ({ name, type }));
 }
 
 /**
