@@ -7,6 +7,7 @@
 
 import type { ByteRange } from "./range.ts";
 import { DEFAULT_CHUNK_SIZE } from "./file_stream.ts";
+import { markReleasable } from "./release_chunk.ts";
 
 /** A multipart body and the headers that describe it. */
 export interface MultipartBody {
@@ -56,7 +57,7 @@ export function multipartByteranges(
           const n = await file.read(chunk);
           if (n === null) throw new Error("The file ended before the requested range");
           remaining -= n;
-          yield chunk.subarray(0, n);
+          yield markReleasable(chunk.subarray(0, n));
         }
       }
       yield tail;

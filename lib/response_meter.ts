@@ -6,6 +6,8 @@
  * @module
  */
 
+import { releaseChunk } from "./release_chunk.ts";
+
 /** How a response body ended. */
 export type Outcome = "complete" | "aborted" | "failed";
 
@@ -29,6 +31,9 @@ export interface MeteredResponse {
  * Wraps a response so that `onEnd` runs exactly once when its body completes,
  * is cancelled by the client, or fails. The wrapper pulls one chunk per read
  * (high-water mark 0), so it adds no buffering of its own.
+ *
+ * The wrapped body must be the one `Deno.serve` sends, read by nothing else:
+ * it releases each chunk marked by `markReleasable` once the runtime has it.
  *
  * @param response The handler's response.
  * @param onEnd Called once with the outcome and the byte count.
@@ -57,11 +62,16 @@ export function meterResponse(
   }
   const reader = response.body.getReader();
   let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let previous: Uint8Array | undefined;
   const body = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
     },
     async pull(c) {
+      // Deno.serve asks for a chunk only once it holds the previous one: a
+      // marked buffer can go now instead of at the next garbage collection.
+      if (previous !== undefined) releaseChunk(previous);
+      previous = undefined;
       let result: ReadableStreamReadResult<Uint8Array>;
       try {
         result = await reader.read();
@@ -76,6 +86,7 @@ export function meterResponse(
         return;
       }
       bytes += result.value.byteLength;
+      previous = result.value;
       c.enqueue(result.value);
     },
     cancel(reason) {
