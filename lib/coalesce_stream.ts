@@ -29,8 +29,8 @@ function concat(parts: Bytes[], size: number): Bytes {
  * after `delay` ms when the source is slow.
  *
  * It sits in front of `CompressionStream`, which does a sync flush on every
- * write: fed a line at a time, gzip ran at 18 MiB/s with a 35% ratio on
- * NDJSON; fed 64 KiB batches, at 160 MiB/s with 13% (bench/compression_bench.ts).
+ * write: fed one NDJSON row per write, gzip ran at 23 MiB/s with a 23% ratio;
+ * fed 64 KiB batches, at 162 MiB/s with 13% (bench/compression_throughput.ts).
  * The delay keeps a slow stream (a line a second) arriving line by line.
  * Chunks at least `bytes` long pass through without a copy, so a file read in
  * 256 KiB chunks is flushed at the same points on every request.
