@@ -335,3 +335,33 @@ Deno.test("GET /stream-data is compressed when the route exists", async () => {
     assert.equal(new TextDecoder().decode(await decoded(res, "gzip")), expected);
   });
 });
+
+Deno.test("a client that leaves mid-body cancels the source through the compressor", async () => {
+  let cancelled: unknown;
+  let sent = 0;
+  const handler = (req: Request) => {
+    const body = new ReadableStream<Uint8Array<ArrayBuffer>>({
+      pull(c) {
+        // Random hex barely compresses, so the socket fills and the source is pulled on demand.
+        if (sent++ > 100_000) return c.close();
+        c.enqueue(encoder.encode(crypto.getRandomValues(new Uint8Array(8192)).toHex()));
+      },
+      cancel(reason) {
+        cancelled = reason;
+      },
+    });
+    return compressResponse(req, new Response(body, { headers: { "content-type": "text/plain" } }));
+  };
+  await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
+  const res = await openRaw(`http://127.0.0.1:${server.addr.port}`, "/", {
+    headers: { "accept-encoding": "gzip" },
+  });
+  const reader = res.body.getReader();
+  assert.equal((await reader.read()).done, false);
+  await reader.cancel();
+  for (let i = 0; i < 500 && cancelled === undefined; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.notEqual(cancelled, undefined, "the source was never cancelled");
+  assert.ok(sent < 100_000, `the source was read to its end (${sent} chunks)`);
+});
