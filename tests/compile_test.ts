@@ -22,9 +22,12 @@ async function build(): Promise<string | undefined> {
     signal: AbortSignal.timeout(120_000),
   }).output();
   if (code === 0) return undefined;
-  const text = new TextDecoder().decode(stderr);
-  const line = text.split("\n").find((l) => /error|dns|download|failed/i.test(l)) ?? text;
-  return line.trim().slice(0, 300);
+  // deno colours its output even into a pipe; strip that before quoting it.
+  // deno-lint-ignore no-control-regex
+  const lines = new TextDecoder().decode(stderr).replace(/\x1b\[[0-9;]*m/g, "").split("\n");
+  const why = [/^error/i, /dns error|lookup|connect/i].map((re) => lines.find((l) => re.test(l)))
+    .filter((l) => l !== undefined).map((l) => l!.trim());
+  return (why.length > 0 ? why.join("; ") : lines.join(" ").trim()).slice(0, 300);
 }
 
 const failure = await build();
