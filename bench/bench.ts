@@ -15,7 +15,7 @@
 
 import { parseArgs } from "node:util";
 import { section as files } from "./files_bench.ts";
-import { describeMachine } from "./machine.ts";
+import { describeMachine, loadAverage } from "./machine.ts";
 import { formatReport, judgeGoals } from "./report.ts";
 import type { BenchContext, FileServers, Row, Section } from "./section.ts";
 import { type ServerProcess, spawnServer } from "./server_process.ts";
@@ -192,6 +192,7 @@ async function main(): Promise<number> {
   const mode = ctx.quick ? "quick" : "full";
   console.log(`Sluice bench (${mode}: ${ctx.rounds} round(s), ${ctx.seconds} s per req/s run)`);
   console.log(machine.map((l) => `  ${l}`).join("\n"));
+  console.log(`  Load average at end: ${await loadAverage()}`);
   console.log("");
   console.log(formatReport(rows).join("\n"));
   if (fileServers !== undefined) {

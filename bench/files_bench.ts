@@ -77,42 +77,68 @@ function cpuRow(name: string, unit: string, values: Record<string, number | unde
   };
 }
 
+/** Per-server samples, taken in interleaved rounds. */
+class Samples {
+  #byLabel = new Map<string, number[]>();
+  add(label: string, value: number | undefined): void {
+    if (value === undefined) return;
+    this.#byLabel.set(label, [...(this.#byLabel.get(label) ?? []), value]);
+  }
+  medians(): Record<string, number> {
+    return Object.fromEntries([...this.#byLabel].map(([label, s]) => [label, median(s)]));
+  }
+  /** Such as `sluice 2106/2358/2263, baseline 1836/1398/1589`. */
+  describe(): string {
+    return [...this.#byLabel].map(([label, s]) => `${label} ${s.map(Math.round).join("/")}`)
+      .join(", ");
+  }
+}
+
+/**
+ * Runs `measure` on every server, `ctx.rounds` times, interleaved: each round
+ * starts with the next server, so a burst of other work on the machine or a
+ * slow drift hits every server alike.
+ */
+async function interleave(
+  ctx: BenchContext,
+  servers: ServerProcess[],
+  measure: (server: ServerProcess, round: number) => Promise<void>,
+): Promise<void> {
+  for (let round = 0; round < ctx.rounds; round++) {
+    for (let i = 0; i < servers.length; i++) {
+      await measure(servers[(i + round) % servers.length], round);
+    }
+  }
+}
+
 async function downloadRows(
   ctx: BenchContext,
   servers: ServerProcess[],
   name: string,
   size: number,
 ): Promise<Row[]> {
-  const rates = new Map<string, number[]>(servers.map((s) => [s.label, []]));
-  const cpu = new Map<string, number[]>(servers.map((s) => [s.label, []]));
-  for (let round = 0; round < ctx.rounds; round++) {
-    // Interleaved, and each round starts with the next server, so drift hits all alike.
-    for (let i = 0; i < servers.length; i++) {
-      const server = servers[(i + round) % servers.length];
-      const url = `${server.origin}/media/${name}`;
-      const [{ bytesPerSecond }, seconds] = await withCpu(
-        server,
-        () => download(url, size, ctx.tools),
-      );
-      rates.get(server.label)!.push(bytesPerSecond / 1e6);
-      if (seconds !== undefined) cpu.get(server.label)!.push(seconds * 1000 / (size / 2 ** 30));
-      ctx.log(`  round ${round + 1} ${server.label}: ${Math.round(bytesPerSecond / 1e6)} MB/s`);
-    }
-  }
-  const medians = (samples: Map<string, number[]>) =>
-    Object.fromEntries(
-      [...samples].map(([label, s]) => [label, s.length > 0 ? median(s) : undefined]),
+  const rates = new Samples(), cpu = new Samples();
+  await interleave(ctx, servers, async (server, round) => {
+    const url = `${server.origin}/media/${name}`;
+    const [{ bytesPerSecond }, seconds] = await withCpu(
+      server,
+      () => download(url, size, ctx.tools),
     );
-  const spread = [...rates].map(([label, s]) => `${label} ${s.map(Math.round).join("/")}`);
+    rates.add(server.label, bytesPerSecond / 1e6);
+    cpu.add(server.label, seconds === undefined ? undefined : seconds * 1000 / (size / 2 ** 30));
+    ctx.log(`  round ${round + 1} ${server.label}: ${Math.round(bytesPerSecond / 1e6)} MB/s`);
+  });
   const title = `GET ${size / MIB} MiB file`;
   return [{
     name: title,
     unit: "MB/s",
     higherIsBetter: true,
-    values: medians(rates),
+    values: rates.medians(),
     goals: [{ against: "baseline", atLeast: 1.0 }, { against: "nginx", atLeast: 0.8 }],
-    note: `median of ${ctx.rounds} with ${ctx.tools.curl ? "curl" : "fetch"}: ${spread.join(", ")}`,
-  }, cpuRow(title, "ms/GiB", medians(cpu))];
+    note: `median of ${ctx.rounds}, one download each with ${
+      ctx.tools.curl ? "curl" : "fetch"
+    }: ${rates.describe()}`,
+  }, cpuRow(title, "ms/GiB", cpu.medians())];
 }
 
 async function loadRows(
@@ -123,30 +149,29 @@ async function loadRows(
   bodyBytes: number,
   rangeIn?: number,
 ): Promise<Row[]> {
-  const rates: Record<string, number> = {};
-  const cpu: Record<string, number | undefined> = {};
+  const rates = new Samples(), cpu = new Samples();
   const options = { connections: CONNECTIONS, bodyBytes, rangeIn, tools: ctx.tools };
-  for (const server of servers) {
+  await interleave(ctx, servers, async (server, round) => {
     const url = `${server.origin}${path}`;
-    await load(url, { ...options, seconds: 1 }); // Warm-up, not counted.
+    if (round === 0) await load(url, { ...options, seconds: 1 }); // Warm-up, not counted.
     const [{ requestsPerSecond, requests }, seconds] = await withCpu(
       server,
       () => load(url, { ...options, seconds: ctx.seconds }),
     );
-    rates[server.label] = requestsPerSecond;
-    cpu[server.label] = seconds === undefined ? undefined : seconds * 1e6 / requests;
-    ctx.log(`  ${server.label}: ${Math.round(requestsPerSecond)} req/s`);
-  }
+    rates.add(server.label, requestsPerSecond);
+    cpu.add(server.label, seconds === undefined ? undefined : seconds * 1e6 / requests);
+    ctx.log(`  round ${round + 1} ${server.label}: ${Math.round(requestsPerSecond)} req/s`);
+  });
   return [{
     name: title,
     unit: "req/s",
     higherIsBetter: true,
-    values: rates,
+    values: rates.medians(),
     goals: [{ against: "baseline", atLeast: 0.8 }],
-    note: `${CONNECTIONS} connections, ${ctx.seconds} s each after a 1 s warm-up, with ${
-      ctx.tools.wrk ? "wrk -t2" : "fetch loops"
-    }`,
-  }, cpuRow(title, "us/req", cpu)];
+    note: `median of ${ctx.rounds} runs of ${ctx.seconds} s after a 1 s warm-up, ${CONNECTIONS} ${
+      ctx.tools.wrk ? "connections with wrk -t2" : "fetch loops"
+    }: ${rates.describe()}`,
+  }, cpuRow(title, "us/req", cpu.medians())];
 }
 
 /** Download rates and requests/s for files and ranges. */

@@ -22,6 +22,16 @@ async function versionOf(program: string | undefined, args: string[]): Promise<s
 }
 
 /**
+ * Reads the 1, 5 and 15 minute load averages: other work on the machine
+ * during a run shows up here, and makes its figures noisier.
+ *
+ * @returns Such as `0.52 0.31 0.20`.
+ */
+export async function loadAverage(): Promise<string> {
+  return (await readOr("/proc/loadavg", "unknown")).split(" ").slice(0, 3).join(" ");
+}
+
+/**
  * Reads the CPU model, core count, memory, kernel, load and tool versions.
  *
  * @param tools The programs the bench found.
@@ -32,7 +42,7 @@ export async function describeMachine(tools: Tools): Promise<string[]> {
   const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? "unknown";
   const cores = cpuinfo.match(/^processor\s*:/gm)?.length ?? navigator.hardwareConcurrency;
   const memKiB = Number(/^MemTotal:\s+(\d+)/m.exec(await readOr("/proc/meminfo"))?.[1] ?? 0);
-  const load = (await readOr("/proc/loadavg", "unknown")).split(" ").slice(0, 3).join(" ");
+  const load = await loadAverage();
   return [
     `CPU: ${model}, ${cores} logical cores`,
     `Memory: ${(memKiB / 1024 / 1024).toFixed(1)} GiB; load average at start: ${load}`,
