@@ -47,26 +47,52 @@ export function multipartByteranges(
     ranges.reduce((n, r) => n + r.end - r.start + 1, 0);
 
   async function* parts(): AsyncGenerator<Uint8Array> {
-    try {
-      for (const [i, range] of ranges.entries()) {
-        yield heads[i];
-        await file.seek(range.start, Deno.SeekMode.Start);
-        let remaining = range.end - range.start + 1;
-        while (remaining > 0) {
-          const chunk = new Uint8Array(Math.min(DEFAULT_CHUNK_SIZE, remaining));
-          const n = await file.read(chunk);
-          if (n === null) throw new Error("The file ended before the requested range");
-          remaining -= n;
-          yield markReleasable(chunk.subarray(0, n));
-        }
+    for (const [i, range] of ranges.entries()) {
+      yield heads[i];
+      await file.seek(range.start, Deno.SeekMode.Start);
+      let remaining = range.end - range.start + 1;
+      while (remaining > 0) {
+        const chunk = new Uint8Array(Math.min(DEFAULT_CHUNK_SIZE, remaining));
+        const n = await file.read(chunk);
+        if (n === null) throw new Error("The file ended before the requested range");
+        remaining -= n;
+        yield markReleasable(chunk.subarray(0, n));
       }
-      yield tail;
-    } finally {
-      file.close();
     }
+    yield tail;
   }
+  const closeFile = () => {
+    try {
+      file.close();
+    } catch {
+      // Already closed.
+    }
+  };
+  const iterator = parts();
+  // Not ReadableStream.from(parts()): cancelling that before the first read
+  // returns a generator that never started, so a `finally` in it never runs
+  // and the file stays open.
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await iterator.next();
+        if (next.done) {
+          closeFile();
+          controller.close();
+        } else {
+          controller.enqueue(next.value);
+        }
+      } catch (error) {
+        closeFile();
+        throw error;
+      }
+    },
+    cancel() {
+      closeFile();
+    },
+  }, { highWaterMark: 0 });
   return {
-    body: ReadableStream.from(parts()),
+    body,
     contentType: `multipart/byteranges; boundary=${boundary}`,
     contentLength,
   };
