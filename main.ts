@@ -120,7 +120,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         method: req.method,
         path: url.pathname + url.search,
         status: response.status,
-        bytes: end.bytes,
+        // Deno reads a HEAD response's body but sends none of it.
+        bytes: req.method === "HEAD" ? 0 : end.bytes,
         durationMs: performance.now() - started,
         outcome: end.outcome,
         error: end.error === undefined || end.outcome === "aborted"
