@@ -128,18 +128,21 @@ Deno.test("the access log has one line per response, with the bytes sent and the
   const dir = await makeTempTree({ "a.txt": "0123456789" });
   try {
     await using server = await startTestServer(["--media-dir", dir]);
-    const etag = (await fetch(`${server.origin}/media/a.txt`, { method: "HEAD" })).headers.get(
-      "etag",
-    )!;
-    await (await fetch(`${server.origin}/media/a.txt`)).arrayBuffer();
-    await (await fetch(`${server.origin}/media/a.txt`, { headers: { range: "bytes=2-4" } }))
-      .arrayBuffer();
-    await (await fetch(`${server.origin}/media/a.txt`, { headers: { "if-none-match": etag } }))
-      .arrayBuffer();
-    await (await fetch(`${server.origin}/media/nope.txt?x=%22y`)).arrayBuffer();
+    // One request at a time, each waited for in the log: lines come in order.
+    const send = async (path: string, init?: RequestInit) => {
+      const before = server.logs.length;
+      const res = await fetch(`${server.origin}${path}`, init);
+      await res.arrayBuffer();
+      assert.ok(await waitFor(() => server.logs.length === before + 1), server.logs.join("\n"));
+      return res;
+    };
+    const etag = (await send("/media/a.txt", { method: "HEAD" })).headers.get("etag")!;
+    await send("/media/a.txt");
+    await send("/media/a.txt", { headers: { range: "bytes=2-4" } });
+    await send("/media/a.txt", { headers: { "if-none-match": etag } });
+    await send("/media/nope.txt?x=%22y");
     // A HEAD of a listing: the runtime reads the body but sends none of it.
-    await (await fetch(`${server.origin}/media/`, { method: "HEAD" })).arrayBuffer();
-    await waitFor(() => server.logs.length === 6);
+    await send("/media/", { method: "HEAD" });
     const id = "[0-9a-f]{8}";
     const time = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z";
     const expected = [
@@ -206,7 +209,8 @@ Deno.test("--log-format json writes one JSON object per response", async () => {
       .arrayBuffer();
     await (await fetch(`${server.origin}/healthz`)).arrayBuffer();
     await waitFor(() => server.logs.length === 2);
-    const entries = server.logs.map((line) => JSON.parse(line));
+    const entries = server.logs.map((line) => JSON.parse(line))
+      .sort((a, b) => a.path.localeCompare(b.path));
     assert.deepEqual(
       entries.map(({ method, path, status, bytes, outcome }) => ({
         method,
@@ -216,8 +220,8 @@ Deno.test("--log-format json writes one JSON object per response", async () => {
         outcome,
       })),
       [
-        { method: "GET", path: "/media/a.txt", status: 206, bytes: 4, outcome: "complete" },
         { method: "GET", path: "/healthz", status: 200, bytes: 15, outcome: "complete" },
+        { method: "GET", path: "/media/a.txt", status: 206, bytes: 4, outcome: "complete" },
       ],
     );
     for (const entry of entries) {
