@@ -60,6 +60,12 @@ export function isInside(root: string, path: string): boolean {
  * @param realRoot The root folder's real path.
  * @param real A real path (symlinks resolved).
  * @returns True when serving or listing it is allowed.
+ * @example
+ * ```ts
+ * isServable("/srv/media", "/srv/media/clips/a.mp4"); // true
+ * isServable("/srv/media", "/srv/media/.git/config"); // false
+ * isServable("/srv/media", "/srv/media-evil/a.mp4"); // false
+ * ```
  */
 export function isServable(realRoot: string, real: string): boolean {
   return isInside(realRoot, real) &&
