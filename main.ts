@@ -8,12 +8,17 @@
 import { type AccessEntry, formatAccessLog } from "./lib/access_log.ts";
 import { type CompressionOptions, compressResponse } from "./lib/compression.ts";
 import { type Config, ConfigError, parseConfig, usage } from "./lib/config.ts";
-import { errorResponse } from "./lib/http_error.ts";
+import { errorResponse, HttpError } from "./lib/http_error.ts";
+import { Metrics } from "./lib/metrics.ts";
 import { openDatabase } from "./lib/open_database.ts";
 import { meterResponse } from "./lib/response_meter.ts";
-import { Router, unmatchedError } from "./lib/router.ts";
+import { type Route, Router, unmatchedError } from "./lib/router.ts";
+import { StallWatch } from "./lib/stall_watch.ts";
+import { type Slot, StreamSlots } from "./lib/stream_slots.ts";
+import { Throttle } from "./lib/throttle.ts";
 import { healthHandler, type HealthState } from "./routes/health.ts";
 import { mediaHandler } from "./routes/media.ts";
+import { metricsHandler } from "./routes/metrics.ts";
 import {
   exportDataHandler,
   exportHandler,
@@ -49,7 +54,9 @@ function buildRouter(
   health: HealthState,
   compression: CompressionOptions | undefined,
   exports: ExportOptions,
+  metrics: Metrics,
 ): Router {
+  const streaming = { streaming: true };
   const media = mediaHandler({
     realRoot: realMedia,
     cacheControl: config.cacheControl,
@@ -57,15 +64,17 @@ function buildRouter(
   });
   return new Router()
     .add("healthz", ["GET"], "/healthz", healthHandler(health))
-    .add("media", ["GET"], "/media{/:path(.*)}?", media)
-    .add("media", ["GET"], "/stream-video/:path(.+)", media)
+    .add("metrics", ["GET"], "/metrics", metricsHandler(metrics))
+    .add("media", ["GET"], "/media{/:path(.*)}?", media, streaming)
+    .add("media", ["GET"], "/stream-video/:path(.+)", media, streaming)
     .add(
       "stream-data",
       ["GET"],
       "/stream-data",
       streamDataHandler({ maxRows: config.maxStreamRows }),
+      streaming,
     )
-    .add("export-data", ["GET"], "/export-data", exportDataHandler(exports))
+    .add("export-data", ["GET"], "/export-data", exportDataHandler(exports), streaming)
     .add(
       "export",
       ["GET"],
@@ -73,7 +82,7 @@ function buildRouter(
       () => new Response(null, { status: 301, headers: { location: "/export/" } }),
     )
     .add("export", ["GET"], "/export/", exportIndexHandler(exports))
-    .add("export", ["GET"], "/export/:name", exportHandler(exports));
+    .add("export", ["GET"], "/export/:name", exportHandler(exports), streaming);
 }
 
 /**
@@ -90,21 +99,41 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // The defaults of lib/compression.ts; media files need them too, for their ETags.
   const compression: CompressionOptions | undefined = config.compression ? {} : undefined;
   const db = await openDatabase(config.dbPath, { demoRows: config.demoRows, log });
-  const router = buildRouter(config, realMedia, health, compression, { db, dbPath: config.dbPath });
+  const metrics = new Metrics();
+  const router = buildRouter(
+    config,
+    realMedia,
+    health,
+    compression,
+    { db, dbPath: config.dbPath },
+    metrics,
+  );
   const inFlight = new Set<(reason: unknown) => void>();
+  const slots = new StreamSlots(config.maxStreams, config.maxStreamsPerClient);
+  const stallWatch = new StallWatch(config.stallTimeout * 1000);
 
-  const handler = async (req: Request): Promise<Response> => {
+  const handler = async (req: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
     const started = performance.now();
     const url = new URL(req.url);
     const requestId = sanitizeRequestId(req.headers.get("x-request-id"));
-    let response: Response;
     const match = router.match(req.method, url.pathname);
+    const route: Route | undefined = match.kind === "route" ? match.route : undefined;
+    // Streams are limited (slots, stall timeout, rate) when they are GET bodies.
+    const streaming = route?.streaming === true && req.method === "GET";
+    let slot: Slot | undefined;
+    let response: Response;
     try {
       if (match.kind !== "route") throw unmatchedError(match, req.method);
+      if (health.draining && match.route.name !== "healthz") {
+        throw new HttpError(503, "The server is shutting down; retry on another instance", {
+          headers: { "retry-after": "1" },
+        });
+      }
+      if (streaming) slot = admit(clientAddress(req, info, config.clientIpHeader));
       response = await match.route.handler(req, match.params);
     } catch (error) {
       response = errorResponse(error);
-      if (response.status >= 500) {
+      if (response.status >= 500 && !(error instanceof HttpError)) {
         log(`${new Date().toISOString()} ${requestId} error: ${(error as Error)?.stack ?? error}`);
       }
     }
@@ -112,31 +141,71 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     // Before the meter, so the log counts the bytes that went on the wire.
     if (compression !== undefined) response = await compressResponse(req, response, compression);
     response.headers.set("x-request-id", requestId);
+    const streamed = streaming && response.body !== null && response.status < 300;
+    if (streamed) metrics.streamStarted();
     const metered = meterResponse(response, (end) => {
       inFlight.delete(metered.abort);
+      slot?.release();
+      // Deno reads a HEAD response's body but sends none of it.
+      const bytes = req.method === "HEAD" ? 0 : end.bytes;
+      const durationMs = performance.now() - started;
+      metrics.responseEnded(
+        route?.name ?? "unmatched",
+        req.method,
+        response.status,
+        bytes,
+        streamed,
+        end.outcome,
+        durationMs / 1000,
+      );
       const entry: AccessEntry = {
         time: new Date(),
         requestId,
         method: req.method,
         path: url.pathname + url.search,
         status: response.status,
-        // Deno reads a HEAD response's body but sends none of it.
-        bytes: req.method === "HEAD" ? 0 : end.bytes,
-        durationMs: performance.now() - started,
+        bytes,
+        durationMs,
         outcome: end.outcome,
-        error: end.error === undefined || end.outcome === "aborted"
+        error: end.error === undefined || end.outcome === "aborted" && !isStall(end.error)
           ? undefined
           : String((end.error as Error)?.message ?? end.error),
       };
       log(formatAccessLog(entry, config.logFormat));
+    }, {
+      stallWatch: streamed ? stallWatch : undefined,
+      throttle: streamed && config.rateLimit > 0
+        ? new Throttle({ bytesPerSecond: config.rateLimit, burst: config.rateLimitAfter })
+        : undefined,
     });
     inFlight.add(metered.abort);
     return metered.response;
   };
 
+  /** Takes a stream slot for a client, or throws the 503/429 that refuses it. */
+  const admit = (client: string): Slot => {
+    const slot = slots.acquire(client);
+    if (typeof slot === "object") return slot;
+    metrics.streamRefused(slot);
+    if (slot === "server-full") {
+      throw new HttpError(503, `The server is sending ${config.maxStreams} streams already`, {
+        headers: { "retry-after": "5" },
+      });
+    }
+    throw new HttpError(
+      429,
+      `This client has ${config.maxStreamsPerClient} streams open already`,
+      { headers: { "retry-after": "5" } },
+    );
+  };
+
+  const tls = config.cert === ""
+    ? {}
+    : { cert: await Deno.readTextFile(config.cert), key: await Deno.readTextFile(config.key) };
   const server = Deno.serve({
     hostname: config.hostname,
     port: config.port,
+    ...tls,
     onListen() {},
     onError(error) {
       log(`${new Date().toISOString()} - error: ${(error as Error)?.stack ?? error}`);
@@ -174,6 +243,24 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   };
 }
 
+/**
+ * The client's address: the TCP peer, or with `--client-ip-header` behind a
+ * proxy, the last address in that header (the hop the proxy itself added).
+ */
+function clientAddress(req: Request, info: Deno.ServeHandlerInfo, header: string): string {
+  const forwarded = header === "" ? null : req.headers.get(header);
+  if (forwarded !== null) {
+    const last = forwarded.split(",").at(-1)?.trim();
+    if (last) return last;
+  }
+  const addr = info.remoteAddr as Deno.NetAddr;
+  return addr.hostname ?? "unknown";
+}
+
+function isStall(error: unknown): boolean {
+  return error instanceof Error && error.message.includes("stall timeout");
+}
+
 /** Keeps a client's X-Request-Id when it is short and plain; otherwise makes one. */
 function sanitizeRequestId(value: string | null): string {
   return value !== null && /^[\w.:-]{1,128}$/.test(value) ? value : crypto.randomUUID().slice(0, 8);
@@ -201,7 +288,8 @@ async function main(): Promise<void> {
     Deno.exit(2);
   }
   const { hostname, port } = sluice.addr;
-  console.log(`Sluice listening on http://${hostname}:${port}/ (media: ${config.mediaDir})`);
+  const scheme = config.cert === "" ? "http" : "https";
+  console.log(`Sluice listening on ${scheme}://${hostname}:${port}/ (media: ${config.mediaDir})`);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => {
       console.log(`${signal}: draining for up to ${config.drainTimeout}s`);

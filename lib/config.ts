@@ -9,6 +9,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { parseByteSize } from "./byte_size.ts";
 
 /** The server's settings after validation. */
 export interface Config {
@@ -22,6 +23,14 @@ export interface Config {
   dbPath: string;
   demoRows: number;
   maxStreamRows: number;
+  stallTimeout: number;
+  maxStreams: number;
+  maxStreamsPerClient: number;
+  clientIpHeader: string;
+  rateLimit: number;
+  rateLimitAfter: number;
+  cert: string;
+  key: string;
 }
 
 /** Thrown for a bad flag or variable; its message is the one line printed. */
@@ -77,6 +86,31 @@ function count(raw: string, flag: string): number {
     throw new ConfigError(`--${flag}: "${raw}" is not a non-negative integer`);
   }
   return n;
+}
+
+function byteSize(raw: string, flag: string): number {
+  try {
+    return parseByteSize(raw);
+  } catch {
+    throw new ConfigError(`--${flag}: "${raw}" is not a byte size (such as 65536, 512k, 2m)`);
+  }
+}
+
+function readableFile(raw: string, flag: string): string {
+  if (raw === "") return raw;
+  try {
+    if (Deno.statSync(raw).isFile) return raw;
+  } catch {
+    // Reported below.
+  }
+  throw new ConfigError(`--${flag}: "${raw}" is not a readable file`);
+}
+
+function headerName(raw: string, flag: string): string {
+  if (raw !== "" && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(raw)) {
+    throw new ConfigError(`--${flag}: "${raw}" is not a header name`);
+  }
+  return raw.toLowerCase();
 }
 
 function oneOf<T extends string>(...values: T[]) {
@@ -173,6 +207,71 @@ export const OPTIONS: readonly AnySpec[] = [
     help: "largest ?rows= that /stream-data accepts",
     parse: count,
   },
+  {
+    key: "stallTimeout",
+    flag: "stall-timeout",
+    env: "STALL_TIMEOUT",
+    default: "60",
+    help: "drop a response whose client took no bytes for this many seconds (0: never)",
+    parse: seconds,
+  },
+  {
+    key: "maxStreams",
+    flag: "max-streams",
+    env: "MAX_STREAMS",
+    default: "256",
+    help: "streaming responses at once; the next gets 503 with Retry-After (0: no limit)",
+    parse: count,
+  },
+  {
+    key: "maxStreamsPerClient",
+    flag: "max-streams-per-client",
+    env: "MAX_STREAMS_PER_CLIENT",
+    default: "16",
+    help: "streaming responses at once per client address; the next gets 429 (0: no limit)",
+    parse: count,
+  },
+  {
+    key: "clientIpHeader",
+    flag: "client-ip-header",
+    env: "CLIENT_IP_HEADER",
+    default: "",
+    help:
+      "header naming the client behind a proxy (last X-Forwarded-For hop), for per-client limits",
+    parse: headerName,
+  },
+  {
+    key: "rateLimit",
+    flag: "rate-limit",
+    env: "RATE_LIMIT",
+    default: "0",
+    help: "bytes per second per download or export, such as 512k or 2m (0: no limit)",
+    parse: byteSize,
+  },
+  {
+    key: "rateLimitAfter",
+    flag: "rate-limit-after",
+    env: "RATE_LIMIT_AFTER",
+    default: "0",
+    help: "bytes each response sends at full speed before --rate-limit applies",
+    parse: byteSize,
+  },
+  {
+    key: "cert",
+    flag: "cert",
+    env: "CERT_FILE",
+    default: "",
+    help: "PEM certificate: serve HTTPS, with HTTP/2 by ALPN (needs --key)",
+    parse: readableFile,
+  },
+  {
+    key: "key",
+    flag: "key",
+    env: "KEY_FILE",
+    default: "",
+    help: "PEM private key for --cert",
+    parse: readableFile,
+  },
 ];
 
 /** Usage text for `--help`. */
@@ -221,8 +320,18 @@ export function parseConfig(
   if (values.help) return "help";
   const config: Partial<Record<keyof Config, unknown>> = {};
   for (const o of OPTIONS) {
-    const raw = (values[o.flag] as string | undefined) ?? env(o.env) ?? o.default;
-    config[o.key as keyof Config] = o.parse(raw, o.flag);
+    const flagged = values[o.flag] as string | undefined;
+    const fromEnv = flagged === undefined ? env(o.env) : undefined;
+    try {
+      config[o.key as keyof Config] = o.parse(flagged ?? fromEnv ?? o.default, o.flag);
+    } catch (error) {
+      // Name the variable the user actually set.
+      if (!(error instanceof ConfigError) || fromEnv === undefined) throw error;
+      throw new ConfigError(error.message.replace(`--${o.flag}:`, `${o.env} (--${o.flag}):`));
+    }
+  }
+  if ((config.cert === "") !== (config.key === "")) {
+    throw new ConfigError("--cert and --key: give both, or neither");
   }
   return config as Config;
 }

@@ -7,6 +7,8 @@
  */
 
 import { releaseChunk } from "./release_chunk.ts";
+import type { StallWatch } from "./stall_watch.ts";
+import type { Throttle } from "./throttle.ts";
 
 /** How a response body ended. */
 export type Outcome = "complete" | "aborted" | "failed";
@@ -20,11 +22,22 @@ export interface BodyEnd {
   error?: unknown;
 }
 
+/** Options for {@linkcode meterResponse}. */
+export interface MeterOptions {
+  /** Drops the body when the client takes nothing for the watch's timeout. @default undefined */
+  stallWatch?: StallWatch;
+  /** Paces the body (`--rate-limit`). @default undefined */
+  throttle?: Throttle;
+}
+
 /** A metered response and a way to cut it off. */
 export interface MeteredResponse {
   response: Response;
-  /** Ends the body now, as a failure the client sees (used when draining). */
-  abort(reason: unknown): void;
+  /**
+   * Ends the body now, as a failure the client sees (a truncated transfer):
+   * used when draining and when the client stalls.
+   */
+  abort(reason: unknown, outcome?: Outcome): void;
 }
 
 /**
@@ -46,12 +59,18 @@ export interface MeteredResponse {
 export function meterResponse(
   response: Response,
   onEnd: (end: BodyEnd) => void,
+  options: MeterOptions = {},
 ): MeteredResponse {
+  const { throttle } = options;
   let ended = false;
   let bytes = 0;
+  const pacing = new AbortController();
+  let stall: ReturnType<StallWatch["track"]> | undefined;
   const finish = (outcome: Outcome, error?: unknown) => {
     if (ended) return;
     ended = true;
+    stall?.stop();
+    pacing.abort();
     onEnd({ outcome, bytes, error });
   };
   if (response.body === null) {
@@ -63,31 +82,58 @@ export function meterResponse(
   const reader = response.body.getReader();
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let previous: Uint8Array | undefined;
+  // With a throttle, a big chunk goes out in pieces; `rest` is what is left.
+  let rest: Uint8Array | undefined;
+  const abort = (reason: unknown, outcome: Outcome = "failed") => {
+    if (ended) return;
+    finish(outcome, reason);
+    controller.error(reason);
+    reader.cancel(reason).catch(() => {});
+  };
+  stall = options.stallWatch?.track(() =>
+    abort(new Error("The client took no bytes within the stall timeout"), "aborted")
+  );
   const body = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
     },
     async pull(c) {
+      stall?.busy();
       // Deno.serve asks for a chunk only once it holds the previous one: a
       // marked buffer can go now instead of at the next garbage collection.
       if (previous !== undefined) releaseChunk(previous);
       previous = undefined;
-      let result: ReadableStreamReadResult<Uint8Array>;
-      try {
-        result = await reader.read();
-      } catch (error) {
-        finish("failed", error);
-        c.error(error);
-        return;
+      let chunk = rest;
+      rest = undefined;
+      if (chunk === undefined) {
+        let result: ReadableStreamReadResult<Uint8Array>;
+        try {
+          result = await reader.read();
+        } catch (error) {
+          finish("failed", error);
+          c.error(error);
+          return;
+        }
+        if (result.done) {
+          finish("complete");
+          c.close();
+          return;
+        }
+        chunk = result.value;
       }
-      if (result.done) {
-        finish("complete");
-        c.close();
-        return;
+      if (throttle !== undefined) {
+        if (chunk.byteLength > throttle.maxPiece) {
+          rest = chunk.subarray(throttle.maxPiece);
+          chunk = chunk.subarray(0, throttle.maxPiece);
+        }
+        const wait = throttle.delayMs(bytes);
+        if (wait > 0 && !(await sleep(wait, pacing.signal))) return;
       }
-      bytes += result.value.byteLength;
-      previous = result.value;
-      c.enqueue(result.value);
+      bytes += chunk.byteLength;
+      // Release the buffer only after its last piece went out.
+      if (rest === undefined) previous = chunk;
+      c.enqueue(chunk);
+      stall?.waiting();
     },
     cancel(reason) {
       finish("aborted", reason);
@@ -95,13 +141,21 @@ export function meterResponse(
     },
   }, { highWaterMark: 0 });
   const metered = new Response(body, { status: response.status, headers: response.headers });
-  return {
-    response: metered,
-    abort(reason) {
-      if (ended) return;
-      finish("failed", reason);
-      controller.error(reason);
-      reader.cancel(reason).catch(() => {});
-    },
-  };
+  return { response: metered, abort };
+}
+
+/** Waits `ms`, or less when `signal` aborts; resolves false when it did. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }

@@ -20,6 +20,17 @@ export interface Route {
   methods: readonly string[];
   pattern: URLPattern;
   handler: Handler;
+  /**
+   * Whether its GET bodies are streams worth limiting (files, exports):
+   * they count against --max-streams and get the stall timeout and rate limit.
+   */
+  streaming: boolean;
+}
+
+/** Options for {@linkcode Router.add}. */
+export interface RouteOptions {
+  /** See {@linkcode Route.streaming}. @default false */
+  streaming?: boolean;
 }
 
 /** What a request path and method matched. */
@@ -39,13 +50,26 @@ export class Router {
    * @param methods The methods it answers.
    * @param pathname A URLPattern pathname, such as `/media/:path*`.
    * @param handler The handler.
+   * @param options Whether it streams.
    * @returns This router, for chaining.
    */
-  add(name: string, methods: string[], pathname: string, handler: Handler): this {
+  add(
+    name: string,
+    methods: string[],
+    pathname: string,
+    handler: Handler,
+    options: RouteOptions = {},
+  ): this {
     const all = methods.includes("GET") && !methods.includes("HEAD")
       ? [...methods, "HEAD"]
       : methods;
-    this.#routes.push({ name, methods: all, pattern: new URLPattern({ pathname }), handler });
+    this.#routes.push({
+      name,
+      methods: all,
+      pattern: new URLPattern({ pathname }),
+      handler,
+      streaming: options.streaming ?? false,
+    });
     return this;
   }
 

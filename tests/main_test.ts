@@ -107,8 +107,12 @@ Deno.test("main.ts exits 2 at once with one stderr line naming a bad option", as
     [["--bogus"], {}, /^sluice: Unknown option '--bogus'/],
     [["--port"], {}, /^sluice: Option '--port <value>' argument missing/],
     [["stray"], {}, /^sluice: Unexpected argument 'stray'/],
-    [[], { PORT: "abc" }, /^sluice: --port: "abc" is not a port number/],
-    [[], { MEDIA_DIR: "/does/not/exist" }, /^sluice: --media-dir: .* does not exist$/],
+    [[], { PORT: "abc" }, /^sluice: PORT \(--port\): "abc" is not a port number/],
+    [
+      [],
+      { MEDIA_DIR: "/does/not/exist" },
+      /^sluice: MEDIA_DIR \(--media-dir\): .* does not exist$/,
+    ],
   ];
   for (const [args, env, message] of cases) {
     await using proc = spawnSluice(args, env);

@@ -1,0 +1,20 @@
+/**
+ * `GET /metrics`: Prometheus text exposition of Sluice's counters.
+ *
+ * @module
+ */
+
+import type { Metrics } from "../lib/metrics.ts";
+
+/**
+ * Builds the `/metrics` handler.
+ *
+ * @param metrics The server's metrics.
+ * @returns A handler answering `text/plain; version=0.0.4`.
+ */
+export function metricsHandler(metrics: Metrics): () => Promise<Response> {
+  return async () =>
+    new Response(await metrics.render(), {
+      headers: { "content-type": metrics.contentType, "cache-control": "no-store" },
+    });
+}

@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { OPTIONS } from "../lib/config.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+const tasks: Record<string, string> = JSON.parse(await Deno.readTextFile(`${root}deno.json`)).tasks;
+
+Deno.test("start, dev and compile may read exactly Sluice's environment variables", () => {
+  const expected = OPTIONS.map((o) => o.env).sort();
+  for (const name of ["start", "dev", "compile"]) {
+    const list = /--allow-env=(\S+)/.exec(tasks[name])?.[1];
+    assert.ok(list, `${name} has no --allow-env= list`);
+    assert.deepEqual(list.split(",").sort(), expected, name);
+  }
+});
+
+Deno.test("no task runs with -A or --allow-all, and the server may write only ./data", () => {
+  for (const [name, command] of Object.entries(tasks)) {
+    assert.doesNotMatch(command, /(^|\s)(-A|--allow-all)(\s|$)/, name);
+  }
+  for (const name of ["start", "dev", "compile"]) {
+    assert.match(tasks[name], /--allow-write=\.\/data(\s|$)/, name);
+  }
+});
