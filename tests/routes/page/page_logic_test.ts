@@ -1,0 +1,249 @@
+import assert from "node:assert/strict";
+import { parse } from "csv-parse/sync";
+import { serializeRows } from "../../../lib/row_format.ts";
+import {
+  exportUrl,
+  formatBytes,
+  formatCount,
+  formatDuration,
+  LineSplitter,
+  mediaKind,
+  parseCsvRecord,
+  parseJsonRow,
+  RateMeter,
+  resumePlan,
+  RowReader,
+} from "../../../routes/page/page_logic.js";
+
+/** Rows like the demo table's: quotes, commas, LF, CRLF, non-ASCII, NULL, big integers. */
+const ROWS: unknown[][] = Array.from({ length: 40 }, (_, i) => [
+  BigInt(i + 1),
+  [
+    "plain",
+    'comma, "quoted"',
+    "first line\nsecond",
+    "café, 東京 ☕ 🚀\r\nend",
+    "",
+    '"',
+  ][i % 6],
+  i % 3 === 0 ? null : i * 0.25,
+]);
+const COLUMNS = ["id", "note", "price"];
+
+/** The body split into pieces of every size from 1 to 7 characters, in turn. */
+function pieces(text: string): string[] {
+  const out: string[] = [];
+  for (let i = 0, size = 1; i < text.length; i += size, size = size % 7 + 1) {
+    out.push(text.slice(i, i + size));
+  }
+  return out;
+}
+
+function readAll(format: "ndjson" | "csv" | "json", text: string, previewRows = 10): RowReader {
+  const reader = new RowReader(format, { previewRows });
+  for (const piece of pieces(text)) reader.push(piece);
+  return reader;
+}
+
+Deno.test("formatBytes() uses powers of 1024 with three significant digits", () => {
+  const cases: Array<[number, string]> = [
+    [0, "0 B"],
+    [1023, "1023 B"],
+    [1024, "1.00 KiB"],
+    [1536, "1.50 KiB"],
+    [10 * 1024 + 512, "10.5 KiB"],
+    [999 * 1024, "999 KiB"],
+    [12.34 * 1024 ** 2, "12.3 MiB"],
+    [3 * 1024 ** 3, "3.00 GiB"],
+    [2048 * 1024 ** 4, "2048 TiB"],
+  ];
+  for (const [bytes, text] of cases) assert.equal(formatBytes(bytes), text, String(bytes));
+});
+
+Deno.test("formatCount() and formatDuration() read the same in every locale", () => {
+  assert.equal(formatCount(0), "0");
+  assert.equal(formatCount(1234567), "1,234,567");
+  assert.equal(formatCount(12.5), "12.5");
+  assert.equal(formatDuration(0), "0.0 s");
+  assert.equal(formatDuration(420), "0.4 s");
+  assert.equal(formatDuration(59_949), "59.9 s");
+  assert.equal(formatDuration(125_000), "2 min 05 s");
+});
+
+Deno.test("mediaKind() picks the player or previewer by extension", () => {
+  const cases: Array<[string, string]> = [
+    ["sample.mp4", "video"],
+    ["Clip.WEBM", "video"],
+    ["song.flac", "audio"],
+    ["poster.png", "image"],
+    ["photo.JPEG", "image"],
+    ["server.log", "text"],
+    ["README.md", "text"],
+    ["archive.tar.gz", "file"],
+    [".mp4", "file"],
+    ["noext", "file"],
+  ];
+  for (const [name, kind] of cases) assert.equal(mediaKind(name), kind, name);
+});
+
+Deno.test("RateMeter reports the rate over its window, not since the start", () => {
+  const meter = new RateMeter(1000);
+  assert.equal(meter.rate(), 0);
+  meter.add(0, 0);
+  assert.equal(meter.rate(), 0);
+  meter.add(500, 500);
+  assert.equal(meter.rate(), 1000);
+  meter.add(1000, 1000);
+  assert.equal(meter.rate(), 1000);
+  // A stall: the last second brought nothing, whatever the average says.
+  meter.add(1500, 1000);
+  meter.add(2000, 1000);
+  assert.equal(meter.rate(), 0);
+  // A burst: 3000 in the last half second, over a window anchored 1 s back.
+  meter.add(2500, 4000);
+  assert.equal(meter.rate(), 3000);
+  // Two samples at the same time give no rate rather than Infinity.
+  const same = new RateMeter();
+  same.add(10, 0);
+  same.add(10, 5);
+  assert.equal(same.rate(), 0);
+});
+
+Deno.test("LineSplitter splits on LF and CRLF across pieces, keeping the tail", () => {
+  const splitter = new LineSplitter();
+  assert.deepEqual(splitter.push("a\r"), []);
+  assert.deepEqual(splitter.push("\nb\n\nc"), ["a", "b", ""]);
+  assert.equal(splitter.rest, "c");
+  assert.deepEqual(splitter.push("d\r\n"), ["cd"]);
+  assert.equal(splitter.rest, "");
+});
+
+Deno.test("LineSplitter in CSV mode keeps line breaks inside quoted fields", () => {
+  const text = 'id,note\r\n1,"a\r\nb"\r\n2,"say ""hi""\nthere"\r\n3,x\r\n4,"open';
+  const expected = ["id,note", '1,"a\r\nb"', '2,"say ""hi""\nthere"', "3,x"];
+  for (let size = 1; size <= text.length; size++) {
+    const splitter = new LineSplitter({ csv: true });
+    const records: string[] = [];
+    for (let i = 0; i < text.length; i += size) {
+      records.push(...splitter.push(text.slice(i, i + size)));
+    }
+    assert.deepEqual(records, expected, `pieces of ${size}`);
+    assert.equal(splitter.rest, '4,"open', `pieces of ${size}`);
+  }
+});
+
+Deno.test("parseCsvRecord() unquotes fields as RFC 4180 writes them", () => {
+  assert.deepEqual(parseCsvRecord("a,,b"), ["a", "", "b"]);
+  assert.deepEqual(parseCsvRecord(""), [""]);
+  assert.deepEqual(parseCsvRecord('"x, y","say ""hi""",""'), ["x, y", 'say "hi"', ""]);
+  assert.deepEqual(parseCsvRecord('"line\r\nbreak",2,'), ["line\r\nbreak", "2", ""]);
+});
+
+Deno.test("parseJsonRow() keeps the exact digits of integers beyond 2^53", () => {
+  assert.deepEqual(parseJsonRow('{"id":9007199254740993,"v":1.5,"n":null}'), {
+    id: "9007199254740993",
+    v: 1.5,
+    n: null,
+  });
+  assert.deepEqual(parseJsonRow('{"id":-9223372036854775808}'), { id: "-9223372036854775808" });
+  assert.deepEqual(parseJsonRow('{"id":9007199254740991,"big":1e300}'), {
+    id: 9007199254740991,
+    big: 1e300,
+  });
+});
+
+Deno.test("RowReader counts CSV rows like csv-parse does, in pieces of any size", () => {
+  const text = [...serializeRows("csv", COLUMNS, [ROWS.slice(0, 25), ROWS.slice(25)])].join("");
+  const records: string[][] = parse(text);
+  const reader = readAll("csv", text, 5);
+  assert.equal(reader.rows, ROWS.length);
+  assert.deepEqual(reader.columns, COLUMNS);
+  assert.deepEqual(reader.preview, records.slice(1, 6));
+  assert.equal(reader.lastValue("id"), "40");
+  assert.equal(reader.lastValue("nope"), undefined);
+  assert.equal(reader.incomplete, "");
+  // With a byte order mark, the header is still the column names.
+  const bom = [...serializeRows("csv", COLUMNS, [ROWS], { bom: true })].join("");
+  assert.deepEqual(readAll("csv", bom).columns, COLUMNS);
+});
+
+Deno.test("RowReader counts NDJSON rows and keeps the error record apart", () => {
+  const text = [...serializeRows("ndjson", COLUMNS, [ROWS])].join("") +
+    '{"$error":{"type":"about:blank","status":500,"title":"Internal Server Error",' +
+    '"detail":"The export failed after 40 rows","rows":40,"after":40}}\n{"id":41,"no';
+  const reader = readAll("ndjson", text, 3);
+  assert.equal(reader.rows, 40);
+  assert.deepEqual(reader.columns, COLUMNS);
+  assert.deepEqual(reader.preview, [
+    [1, "plain", null],
+    [2, 'comma, "quoted"', 0.25],
+    [3, "first line\nsecond", 0.5],
+  ]);
+  assert.deepEqual(reader.error, {
+    type: "about:blank",
+    status: 500,
+    title: "Internal Server Error",
+    detail: "The export failed after 40 rows",
+    rows: 40,
+    after: 40,
+  });
+  assert.equal(reader.lastValue("id"), "40");
+  assert.equal(reader.incomplete, '{"id":41,"no');
+});
+
+Deno.test("RowReader reads the JSON array one object per line and sees it close", () => {
+  const text = [...serializeRows("json", COLUMNS, [ROWS.slice(0, 3), ROWS.slice(3)])].join("");
+  const reader = readAll("json", text, 2);
+  assert.equal(reader.rows, 40);
+  assert.equal(reader.closed, true);
+  assert.deepEqual(JSON.parse(text).length, 40);
+  assert.deepEqual(reader.preview, [[1, "plain", null], [2, 'comma, "quoted"', 0.25]]);
+  assert.equal(reader.lastValue("id"), "40");
+  // Cut before the end: the rows so far count, and it is not closed.
+  const cut = readAll("json", text.slice(0, text.indexOf('{"id":7,')));
+  assert.equal(cut.rows, 6);
+  assert.equal(cut.closed, false);
+  assert.equal(cut.lastValue("id"), "6");
+  const empty = readAll("json", [...serializeRows("json", COLUMNS, [])].join(""));
+  assert.equal(empty.rows, 0);
+  assert.equal(empty.closed, true);
+  assert.equal(empty.lastValue("id"), undefined);
+});
+
+Deno.test("RowReader resumes after a big integer key with its exact digits", () => {
+  const text = [...serializeRows("ndjson", ["id"], [[[9007199254740993n]]])].join("");
+  assert.equal(readAll("ndjson", text).lastValue("id"), "9007199254740993");
+});
+
+Deno.test("RowReader counts /stream-data text lines", () => {
+  const text = Array.from({ length: 1000 }, (_, i) => `This is data row number ${i}\n`).join("");
+  const lines = new RowReader("text", { previewRows: 1 });
+  for (const piece of pieces(text)) lines.push(piece);
+  assert.equal(lines.rows, 1000);
+  assert.deepEqual(lines.preview, [["This is data row number 0"]]);
+  assert.equal(lines.lastRecord, "This is data row number 999");
+});
+
+Deno.test("exportUrl() builds the URLs routes/export.ts reads", () => {
+  assert.equal(exportUrl({ table: "items", format: "ndjson" }), "/export/items.ndjson");
+  assert.equal(
+    exportUrl({ table: "items", format: "csv", columns: ["id", "note"], limit: 10, after: "5" }),
+    "/export/items.csv?columns=id,note&limit=10&after=5",
+  );
+  assert.equal(
+    exportUrl({ table: "odd.csv", format: "json", columns: ["a b", "c,d"] }),
+    "/export/odd.csv.json?columns=a%20b,c%2Cd",
+  );
+  assert.equal(exportUrl({ table: "t/1", format: "csv", limit: 0 }), "/export/t%2F1.csv?limit=0");
+});
+
+Deno.test("resumePlan() continues after the last row with the rows still owed", () => {
+  const plan = { table: "items", format: "csv" as const, columns: ["id"], limit: 100 };
+  const next = resumePlan(plan, "1040", 40);
+  assert.deepEqual(next, { ...plan, after: "1040", limit: 60 });
+  assert.equal(exportUrl(next), "/export/items.csv?columns=id&limit=60&after=1040");
+  // A second resume counts from the first resume's limit.
+  assert.equal(resumePlan(next, "1100", 60).limit, 0);
+  const whole = resumePlan({ table: "items", format: "ndjson" }, "9007199254740993", 3);
+  assert.equal(exportUrl(whole), "/export/items.ndjson?after=9007199254740993");
+});
