@@ -122,6 +122,7 @@ async function main(): Promise<number> {
       // The way users run it (deno.json "start"), plus the flags.
       args: [
         "run",
+        "--v8-flags=--max-semi-space-size=8",
         "--allow-net",
         "--allow-read",
         "--allow-write=./data",

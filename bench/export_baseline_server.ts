@@ -6,7 +6,8 @@
  *
  * Usage: `deno run --allow-net=127.0.0.1 --allow-read bench/export_baseline_server.ts DB`
  * serves `GET /export/items.ndjson` (`JSON.stringify(row)` per row) and
- * `GET /export/items.csv` (fields quoted per RFC 4180) on a free port and
+ * `GET /export/items.csv` (fields quoted per RFC 4180), both taking `?limit=`
+ * (for warming up), on a free port and
  * prints `Export baseline listening on http://127.0.0.1:PORT/`.
  *
  * @module
@@ -29,8 +30,8 @@ const csvField = (v: unknown) =>
     ? `"${v.replaceAll('"', '""')}"`
     : String(v);
 
-function rowStream(line: (row: Record<string, unknown>) => string, head = "") {
-  const rows = db.prepare("SELECT * FROM items ORDER BY id").iterate();
+function rowStream(limit: number, line: (row: Record<string, unknown>) => string, head = "") {
+  const rows = db.prepare("SELECT * FROM items ORDER BY id LIMIT ?").iterate(limit);
   let sentHead = head === "";
   return new ReadableStream<Uint8Array>({
     pull(controller) {
@@ -56,9 +57,10 @@ Deno.serve({
     console.log(`Export baseline listening on http://127.0.0.1:${port}/`);
   },
 }, (req) => {
-  const { pathname } = new URL(req.url);
+  const { pathname, searchParams } = new URL(req.url);
+  const limit = Number(searchParams.get("limit") ?? -1);
   if (pathname === "/export/items.ndjson") {
-    return new Response(rowStream((row) => JSON.stringify(row) + "\n"), {
+    return new Response(rowStream(limit, (row) => JSON.stringify(row) + "\n"), {
       headers: { "content-type": "application/x-ndjson" },
     });
   }
@@ -66,6 +68,7 @@ Deno.serve({
     const columns = db.prepare("SELECT * FROM items LIMIT 0").columns().map((c) => c.name);
     return new Response(
       rowStream(
+        limit,
         (row) => Object.values(row).map(csvField).join(",") + "\r\n",
         columns.join(",") + "\r\n",
       ),
