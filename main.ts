@@ -19,6 +19,7 @@ import { Throttle } from "./lib/throttle.ts";
 import { healthHandler, type HealthState } from "./routes/health.ts";
 import { mediaHandler } from "./routes/media.ts";
 import { metricsHandler } from "./routes/metrics.ts";
+import { pageHandler } from "./routes/page.ts";
 import {
   exportDataHandler,
   exportHandler,
@@ -62,7 +63,10 @@ function buildRouter(
     cacheControl: config.cacheControl,
     compression,
   });
+  const page = pageHandler({ compression });
   return new Router()
+    .add("page", ["GET"], "/", page)
+    .add("page", ["GET"], "/ui/:file", page)
     .add("healthz", ["GET"], "/healthz", healthHandler(health))
     .add("metrics", ["GET"], "/metrics", metricsHandler(metrics))
     .add("media", ["GET"], "/media{/:path(.*)}?", media, streaming)

@@ -43,9 +43,10 @@ export function formatCount(n) {
  * Elapsed time for people.
  *
  * @param {number} ms
- * @returns {string} `"0.4 s"`, `"12.3 s"`, `"2 min 05 s"`.
+ * @returns {string} `"42 ms"`, `"12.3 s"`, `"2 min 05 s"`.
  */
 export function formatDuration(ms) {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
   const seconds = ms / 1000;
   if (seconds < 60) return `${seconds.toFixed(1)} s`;
   const whole = Math.floor(seconds);

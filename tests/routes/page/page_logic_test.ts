@@ -64,8 +64,10 @@ Deno.test("formatCount() and formatDuration() read the same in every locale", ()
   assert.equal(formatCount(0), "0");
   assert.equal(formatCount(1234567), "1,234,567");
   assert.equal(formatCount(12.5), "12.5");
-  assert.equal(formatDuration(0), "0.0 s");
-  assert.equal(formatDuration(420), "0.4 s");
+  assert.equal(formatDuration(0), "0 ms");
+  assert.equal(formatDuration(41.6), "42 ms");
+  assert.equal(formatDuration(999.4), "999 ms");
+  assert.equal(formatDuration(1000), "1.0 s");
   assert.equal(formatDuration(59_949), "59.9 s");
   assert.equal(formatDuration(125_000), "2 min 05 s");
 });

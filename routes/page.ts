@@ -1,0 +1,58 @@
+/**
+ * `GET /`: the page that shows Sluice at work, and `GET /ui/{file}`: its
+ * scripts, styles and icon, all from routes/page/ (no build step, nothing
+ * from another origin).
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+import type { CompressionOptions } from "../lib/compression.ts";
+import { HttpError } from "../lib/http_error.ts";
+import type { Handler } from "../lib/router.ts";
+import { serveFile } from "../lib/serve_file.ts";
+
+/** Options for {@linkcode pageHandler}. */
+export interface PageOptions {
+  /** What main.ts compresses responses with; undefined when compression is off. */
+  compression?: CompressionOptions;
+}
+
+/**
+ * The page runs only what Sluice serves: no inline script or style, no other
+ * origin, and nobody may frame it.
+ */
+export const PAGE_CSP = "default-src 'self'; media-src 'self'; img-src 'self' data:; " +
+  "style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'self'; " +
+  "frame-ancestors 'none'";
+
+const ROOT = new URL("./page/", import.meta.url);
+/** Flat names only, and only the kinds of asset the page has: never a `..` or a `.ts`. */
+const ASSET = /^[a-z][a-z0-9_-]*\.(js|css|svg)$/;
+
+/**
+ * Builds the handler for `/` and `/ui/:file`.
+ *
+ * The files are revalidated on each load (`no-cache` with an ETag, so a 304
+ * when unchanged): their names carry no version, and a page that mixed an old
+ * app.js with a new page_logic.js would break.
+ *
+ * @param options How responses will be compressed, for the ETags.
+ * @returns The route handler.
+ */
+export function pageHandler(options: PageOptions = {}): Handler {
+  return async (req, params) => {
+    const file = params.file ?? "index.html";
+    if (params.file !== undefined && !ASSET.test(file)) throw new HttpError(404, "No such file");
+    const res = await serveFile(req, fileURLToPath(new URL(file, ROOT)), {
+      cacheControl: "no-cache",
+      compression: options.compression,
+    });
+    // serveFile sandboxes HTML it serves from the media folder; this page is ours.
+    if (params.file === undefined && res.status !== 304) {
+      res.headers.set("content-security-policy", PAGE_CSP);
+      res.headers.delete("content-disposition");
+    }
+    return res;
+  };
+}

@@ -1,0 +1,296 @@
+/**
+ * The page in a real browser: Debian's chromium, headless and offline, driven
+ * by puppeteer-core over a pipe (no download of a browser of its own). Where
+ * chromium is not installed the test is skipped with the reason printed; CI
+ * installs it.
+ *
+ * The server runs with a rate limit past a burst, so a large export is still
+ * arriving when Cancel is pressed, and /stream-data visibly arrives in steps.
+ */
+
+import assert from "node:assert/strict";
+import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { formatBytes, formatCount } from "../routes/page/page_logic.js";
+import { FAIL_AFTER, makeExportDb } from "./support/export_fixture.ts";
+import { startTestServer, type TestServer } from "./support/server.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const root = new URL("..", import.meta.url).pathname;
+const artifacts = `${root}tests/.artifacts`;
+/** Offline and quiet: no updates, sync, QUIC or first-run work that would reach out. */
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--no-first-run",
+  "--disable-sync",
+  "--disable-quic",
+];
+const ROWS = 50_000;
+
+const missing = await Deno.stat(CHROMIUM).then(
+  () => undefined,
+  () => `${CHROMIUM} is not installed (apt-get install chromium)`,
+);
+if (missing !== undefined) console.warn(`page_browser_test: skipped, ${missing}`);
+
+/** Launches chromium with a fresh profile; closing it removes the profile. */
+async function launch(): Promise<Browser & AsyncDisposable> {
+  const profile = await Deno.makeTempDir({ prefix: "sluice-chromium-" });
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    pipe: true,
+    userDataDir: profile,
+    args: FLAGS,
+    timeout: 30_000,
+  });
+  return Object.assign(browser, {
+    async [Symbol.asyncDispose]() {
+      try {
+        await browser.close();
+      } catch {
+        browser.process()?.kill("SIGKILL");
+      }
+      await Deno.remove(profile, { recursive: true });
+    },
+  });
+}
+
+const text = (page: Page, selector: string) =>
+  page.$eval(selector, (el) => el.textContent?.trim() ?? "");
+const value = (page: Page, selector: string) =>
+  page.$eval(selector, (el) => Number(el.getAttribute("data-value")));
+const waitForState = (page: Page, section: string, state: string) =>
+  page.waitForSelector(`#${section}[data-state="${state}"]`);
+/** Runs a script in the page: a string, as the test is type-checked without the DOM's types. */
+const inPage = <T>(page: Page, script: string) => page.evaluate(script) as Promise<T>;
+
+/** The access-log line of a request, once its body ended. */
+function logLine(server: TestServer, path: string, status: number): Promise<string> {
+  const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return server.waitForLog(new RegExp(` GET ${escaped} ${status} \\d+B `), 10_000);
+}
+
+Deno.test({
+  name: "the page in chromium: media, a seeking player, live exports with cancel and resume",
+  ignore: missing !== undefined,
+  async fn(t) {
+    await using db = await makeExportDb(ROWS);
+    await using server = await startTestServer([
+      "--db",
+      db.path,
+      "--media-dir",
+      `${root}media`,
+      // Off, so the bytes the page counts are the bytes the server logs.
+      "--compression",
+      "off",
+      "--rate-limit",
+      "1m",
+      "--rate-limit-after",
+      "512k",
+    ]);
+    await using browser = await launch();
+    const page = await browser.newPage();
+    page.setDefaultTimeout(15_000);
+    await page.setViewport({ width: 1280, height: 900 });
+    const elsewhere: string[] = [];
+    const mediaRequests: Record<string, string>[] = [];
+    const problems: string[] = [];
+    page.on("request", (req) => {
+      // data: URLs are the player's own icons, drawn by chromium.
+      const url = req.url();
+      if (!url.startsWith(`${server.origin}/`) && !url.startsWith("data:")) elsewhere.push(url);
+      if (req.url().endsWith("/media/sample.mp4")) mediaRequests.push(req.headers());
+    });
+    page.on("pageerror", (error) => problems.push(`uncaught: ${error}`));
+    page.on("console", (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text());
+    });
+
+    await page.goto(`${server.origin}/`, { waitUntil: "networkidle0" });
+
+    await t.step("the media list shows the server's listing", async () => {
+      const res = await fetch(`${server.origin}/media/`, {
+        headers: { accept: "application/json" },
+      });
+      const listing = await res.json();
+      const rows = await page.$$eval(
+        "#files tbody tr",
+        (trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent?.trim() ?? "")),
+      );
+      assert.deepEqual(
+        rows.map(([name, , size, , download]) => [name, size, download]),
+        listing.entries.map((e: { name: string; type: string; size: number }) =>
+          e.type === "directory"
+            ? [`${e.name}/`, "—", ""]
+            : [e.name, formatBytes(e.size), "Download"]
+        ),
+      );
+      const href = await page.$eval(
+        "#files a[aria-label='Download sample.mp4']",
+        (a) => a.getAttribute("href"),
+      );
+      assert.equal(href, "/media/sample.mp4?download");
+    });
+
+    await t.step("a sub-folder opens, and its text file previews inline", async () => {
+      await page.click("#files a[href='#/media/docs/']");
+      await page.waitForSelector("#crumbs [aria-current=page]");
+      assert.equal(await text(page, "#crumbs"), "media / docs");
+      await page.click("#files ::-p-text(README.md)");
+      await page.waitForFunction(
+        `document.querySelector("#preview pre")?.textContent !== "Loading…"`,
+      );
+      assert.equal(
+        await text(page, "#preview pre"),
+        (await Deno.readTextFile(`${root}media/docs/README.md`)).trim(),
+      );
+      await page.click("#files ::-p-text(↑ Up)");
+      await page.waitForSelector("#files ::-p-text(sample.mp4)");
+    });
+
+    await t.step("the sample video plays and seeks, over Range requests", async () => {
+      await page.click("#files ::-p-text(sample.mp4)");
+      await page.waitForSelector("#preview video");
+      // DevTools runs this as a user gesture, so autoplay rules let it play.
+      await inPage(page, `document.querySelector("video").play()`);
+      await page.waitForFunction(`document.querySelector("video").currentTime > 0.3`);
+      const seeked = await inPage<number[]>(
+        page,
+        `new Promise((resolve, reject) => {
+          const video = document.querySelector("video");
+          video.addEventListener("seeked", () => resolve([video.currentTime, video.duration]));
+          video.addEventListener("error", () => reject(new Error(video.error?.message)));
+          video.currentTime = 4.5;
+        })`,
+      );
+      assert.ok(Math.abs(seeked[0] - 4.5) < 0.1, `currentTime after the seek: ${seeked[0]}`);
+      assert.ok(Math.abs(seeked[1] - 6) < 0.2, `duration: ${seeked[1]}`);
+      await page.waitForFunction(`document.querySelector("video").currentTime > 4.7`);
+      assert.ok(mediaRequests.length >= 1);
+      assert.match(mediaRequests[0].range ?? "", /^bytes=\d+-/);
+      assert.match(await logLine(server, "/media/sample.mp4", 206), / complete$/);
+      await inPage(page, `document.querySelector("video").pause()`);
+    });
+
+    await t.step(
+      "an NDJSON export that fails half-way says so, and its resume is refused",
+      async () => {
+        await page.select("#export-table", "failing");
+        await page.click("#export-start");
+        await waitForState(page, "exports", "failed");
+        assert.equal(await value(page, "#export-rows"), FAIL_AFTER);
+        assert.equal(
+          await text(page, "#export-status"),
+          `The server failed after ${formatCount(FAIL_AFTER)} rows: The export failed after ` +
+            `${FAIL_AFTER} rows; see the server log. Resume with ?after=${FAIL_AFTER}.`,
+        );
+        assert.match(await logLine(server, "/export/failing.ndjson", 200), / failed error=/);
+        assert.equal(await text(page, "#export-resume"), `Resume after id ${FAIL_AFTER}`);
+        await page.click("#export-resume");
+        await page.waitForSelector("#export-status::-p-text(refused)");
+        await waitForState(page, "exports", "failed");
+        assert.equal(
+          await text(page, "#export-status"),
+          "The server refused the export: 500 Internal Server Error: " +
+            "The server failed to answer this request; see its log.",
+        );
+        await logLine(server, `/export/failing.ndjson?after=${FAIL_AFTER}`, 500);
+      },
+    );
+
+    await t.step("a CSV export whose transfer breaks is not shown as complete", async () => {
+      await page.click("input[value=csv]");
+      await page.click("#export-start");
+      await waitForState(page, "exports", "failed");
+      assert.equal(await value(page, "#export-rows"), FAIL_AFTER);
+      assert.match(
+        await text(page, "#export-status"),
+        new RegExp(`^The stream broke after ${formatCount(FAIL_AFTER)} rows \\(`),
+      );
+      assert.match(await logLine(server, "/export/failing.csv", 200), / failed error=/);
+    });
+
+    await t.step(
+      "Cancel aborts the fetch, the server logs it, and Resume goes on after it",
+      async () => {
+        await page.select("#export-table", "items");
+        await page.click("input[value=ndjson]");
+        await page.click("#export-start");
+        await page.waitForFunction(`document.getElementById("export-rows").dataset.value > 0`);
+        await page.click("#export-cancel");
+        await waitForState(page, "exports", "cancelled");
+        const rows = await value(page, "#export-rows");
+        assert.ok(rows > 0 && rows < ROWS, `rows before cancelling: ${rows}`);
+        assert.equal(await text(page, "#export-total"), formatCount(ROWS));
+        assert.match(await logLine(server, "/export/items.ndjson", 200), / aborted$/);
+        // Ids run from 1, so the last complete row's id is the count.
+        assert.equal(await text(page, "#export-resume"), `Resume after id ${rows}`);
+        await page.click("#export-resume");
+        await page.waitForFunction(
+          `document.getElementById("export-rows").dataset.value > ${rows}`,
+        );
+        await page.click("#export-cancel");
+        await waitForState(page, "exports", "cancelled");
+        assert.match(await logLine(server, `/export/items.ndjson?after=${rows}`, 200), / aborted$/);
+      },
+    );
+
+    await t.step("a CSV export runs to the end and shows the server's counts", async () => {
+      await page.click("input[value=csv]");
+      await page.type("#export-limit", "5000");
+      await page.click("#export-start");
+      await waitForState(page, "exports", "complete");
+      const head = await fetch(`${server.origin}/export/items.csv?limit=5000`, { method: "HEAD" });
+      assert.equal(head.headers.get("x-total-rows"), "5000");
+      const line = await logLine(server, "/export/items.csv?limit=5000", 200);
+      const sent = Number(/ 200 (\d+)B /.exec(line)![1]);
+      assert.equal(await value(page, "#export-rows"), 5000);
+      assert.equal(await text(page, "#export-total"), "5,000");
+      assert.equal(await value(page, "#export-bytes"), sent);
+      assert.equal(await inPage(page, `document.getElementById("export-progress").value`), 1);
+      assert.match(await text(page, "#export-status"), /^Complete: 5,000 rows, /);
+      const preview = await page.$$eval(
+        "#export-preview tbody tr",
+        (trs) => trs.map((tr) => tr.cells[0].textContent + " " + tr.cells[1].textContent),
+      );
+      assert.deepEqual(preview, Array.from({ length: 10 }, (_, i) => `${i + 1} item_${i + 1}`));
+    });
+
+    await t.step("/stream-data arrives in steps, with a rows/second figure", async () => {
+      const rows = 40_000;
+      // Record every count the page shows while the stream runs.
+      await inPage(
+        page,
+        `const el = document.getElementById("live-count");
+        globalThis.seen = [];
+        new MutationObserver(() => seen.push(Number(el.dataset.value)))
+          .observe(el, { attributes: true });`,
+      );
+      await page.click("#live-rows", { count: 3 }); // selects the default, which typing replaces
+      await page.type("#live-rows", String(rows));
+      await page.click("#live-start");
+      await waitForState(page, "live", "complete");
+      assert.equal(await value(page, "#live-count"), rows);
+      assert.match(await text(page, "#live-rate"), /^[\d,]+$/);
+      assert.equal(await text(page, "#live-last"), `This is data row number ${rows - 1}`);
+      const seen = await inPage<number[]>(page, "seen");
+      const between = new Set(seen.filter((n) => n > 0 && n < rows));
+      assert.ok(between.size >= 2, `counts seen on the way: ${seen.join(", ")}`);
+      await logLine(server, `/stream-data?rows=${rows}`, 200);
+    });
+
+    await t.step("everything came from Sluice, under its CSP; screenshots saved", async () => {
+      assert.deepEqual(elsewhere, []);
+      assert.deepEqual(problems, []);
+      await Deno.mkdir(artifacts, { recursive: true });
+      await inPage(page, "scrollTo(0, 0)");
+      await page.screenshot({ path: `${artifacts}/page.png`, fullPage: true });
+      // A phone's width (isMobile would reload the page and lose what it shows).
+      await page.setViewport({ width: 390, height: 844 });
+      await page.screenshot({ path: `${artifacts}/page-phone.png`, fullPage: true });
+    });
+  },
+});
