@@ -9,9 +9,10 @@ import { type AccessEntry, formatAccessLog } from "./lib/access_log.ts";
 import { type CompressionOptions, compressResponse } from "./lib/compression.ts";
 import { type Config, ConfigError, parseConfig, usage } from "./lib/config.ts";
 import { errorResponse, HttpError } from "./lib/http_error.ts";
+import { InFlight } from "./lib/in_flight.ts";
 import { Metrics } from "./lib/metrics.ts";
 import { openDatabase } from "./lib/open_database.ts";
-import { meterResponse } from "./lib/response_meter.ts";
+import { CutOffError, meterResponse } from "./lib/response_meter.ts";
 import { type Route, Router, unmatchedError } from "./lib/router.ts";
 import { StallWatch } from "./lib/stall_watch.ts";
 import { type Slot, StreamSlots } from "./lib/stream_slots.ts";
@@ -102,6 +103,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const health: HealthState = { draining: false };
   // The defaults of lib/compression.ts; media files need them too, for their ETags.
   const compression: CompressionOptions | undefined = config.compression ? {} : undefined;
+  const tls = await readTls(config);
   const db = await openDatabase(config.dbPath, { demoRows: config.demoRows, log });
   const metrics = new Metrics();
   const router = buildRouter(
@@ -112,12 +114,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     { db, dbPath: config.dbPath },
     metrics,
   );
-  const inFlight = new Set<(reason: unknown) => void>();
+  const inFlight = new InFlight();
   const slots = new StreamSlots(config.maxStreams, config.maxStreamsPerClient);
   const stallWatch = new StallWatch(config.stallTimeout * 1000);
 
   const handler = async (req: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
     const started = performance.now();
+    const tracked = inFlight.track(info.completed);
     const url = new URL(req.url);
     const requestId = sanitizeRequestId(req.headers.get("x-request-id"));
     const match = router.match(req.method, url.pathname);
@@ -148,7 +151,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const streamed = streaming && response.body !== null && response.status < 300;
     if (streamed) metrics.streamStarted();
     const metered = meterResponse(response, (end) => {
-      inFlight.delete(metered.abort);
+      // A cut-off body sends nothing more; its last write may never finish.
+      if (end.outcome !== "complete") tracked.done();
       slot?.release();
       // Deno reads a HEAD response's body but sends none of it.
       const bytes = req.method === "HEAD" ? 0 : end.bytes;
@@ -171,7 +175,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         bytes,
         durationMs,
         outcome: end.outcome,
-        error: end.error === undefined || end.outcome === "aborted" && !isStall(end.error)
+        error: end.error === undefined ||
+            end.outcome === "aborted" && !(end.error instanceof CutOffError)
           ? undefined
           : String((end.error as Error)?.message ?? end.error),
       };
@@ -182,7 +187,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         ? new Throttle({ bytesPerSecond: config.rateLimit, burst: config.rateLimitAfter })
         : undefined,
     });
-    inFlight.add(metered.abort);
+    tracked.setAbort(metered.abort);
     return metered.response;
   };
 
@@ -203,36 +208,45 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     );
   };
 
-  const tls = config.cert === ""
-    ? {}
-    : { cert: await Deno.readTextFile(config.cert), key: await Deno.readTextFile(config.key) };
-  const server = Deno.serve({
-    hostname: config.hostname,
-    port: config.port,
-    ...tls,
-    onListen() {},
-    onError(error) {
-      log(`${new Date().toISOString()} - error: ${(error as Error)?.stack ?? error}`);
-      return errorResponse(error);
-    },
-  }, handler);
+  // Aborting it closes every connection, even one blocked on a client that reads nothing.
+  const stop = new AbortController();
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: config.hostname,
+      port: config.port,
+      ...tls,
+      signal: stop.signal,
+      onListen() {},
+      onError(error) {
+        // A body we cut off (stall, shutdown) is in the access log already.
+        if (!(error instanceof CutOffError)) {
+          log(`${new Date().toISOString()} - error: ${(error as Error)?.stack ?? error}`);
+        }
+        return errorResponse(error);
+      },
+    }, handler);
+  } catch (error) {
+    db.close();
+    const message = (error as Error).message;
+    throw new ConfigError(
+      error instanceof Deno.errors.InvalidData
+        ? `--cert and --key: ${message}`
+        : `--port: cannot listen on ${config.hostname}:${config.port}: ${message}`,
+    );
+  }
 
   let stopping: Promise<void> | undefined;
   const shutdown = () => {
     stopping ??= (async () => {
+      // /healthz answers 503 from now on and other requests are refused with
+      // 503, so a balancer moves on while in-flight responses finish.
       health.draining = true;
-      const graceful = server.shutdown();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timedOut = new Promise<"timeout">((resolve) => {
-        timer = setTimeout(() => resolve("timeout"), config.drainTimeout * 1000);
-      });
-      const result = await Promise.race([graceful.then(() => "done" as const), timedOut]);
-      clearTimeout(timer);
-      if (result === "timeout") {
-        const reason = new Error("The server is shutting down");
-        for (const abort of [...inFlight]) abort(reason);
-        await graceful;
+      if (!(await inFlight.settle(config.drainTimeout * 1000))) {
+        inFlight.abortAll(new CutOffError("The server is shutting down"));
       }
+      stop.abort();
+      await server.finished;
       // Exports read on connections of their own, closed as their bodies end.
       db.close();
     })();
@@ -247,6 +261,19 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   };
 }
 
+/** The certificate and key for `Deno.serve`, or nothing for plain HTTP. */
+async function readTls(config: Config): Promise<{ cert?: string; key?: string }> {
+  if (config.cert === "") return {};
+  const read = async (path: string, flag: string) => {
+    try {
+      return await Deno.readTextFile(path);
+    } catch (error) {
+      throw new ConfigError(`--${flag}: cannot read "${path}": ${(error as Error).message}`);
+    }
+  };
+  return { cert: await read(config.cert, "cert"), key: await read(config.key, "key") };
+}
+
 /**
  * The client's address: the TCP peer, or with `--client-ip-header` behind a
  * proxy, the last address in that header (the hop the proxy itself added).
@@ -259,10 +286,6 @@ function clientAddress(req: Request, info: Deno.ServeHandlerInfo, header: string
   }
   const addr = info.remoteAddr as Deno.NetAddr;
   return addr.hostname ?? "unknown";
-}
-
-function isStall(error: unknown): boolean {
-  return error instanceof Error && error.message.includes("stall timeout");
 }
 
 /** Keeps a client's X-Request-Id when it is short and plain; otherwise makes one. */

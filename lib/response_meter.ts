@@ -30,6 +30,14 @@ export interface MeterOptions {
   throttle?: Throttle;
 }
 
+/**
+ * The error a body is cut off with on purpose (a stalled client, a shutdown):
+ * expected, already in the access log, not a bug to report.
+ */
+export class CutOffError extends Error {
+  override name = "CutOffError";
+}
+
 /** A metered response and a way to cut it off. */
 export interface MeteredResponse {
   response: Response;
@@ -61,11 +69,22 @@ export function meterResponse(
   onEnd: (end: BodyEnd) => void,
   options: MeterOptions = {},
 ): MeteredResponse {
+  if (response.body === null) {
+    // Nothing to stream: it has ended once the caller has it (a microtask
+    // later, so the caller can finish its own bookkeeping first).
+    queueMicrotask(() => onEnd({ outcome: "complete", bytes: 0, error: undefined }));
+    return { response, abort: () => {} };
+  }
   const { throttle } = options;
+  const reader = response.body.getReader();
   let ended = false;
   let bytes = 0;
+  // Wakes a throttled pull that is sleeping when the body ends.
   const pacing = new AbortController();
-  let stall: ReturnType<StallWatch["track"]> | undefined;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let previous: Uint8Array | undefined;
+  // With a throttle, a big chunk goes out in pieces; `rest` is what is left.
+  let rest: Uint8Array | undefined;
   const finish = (outcome: Outcome, error?: unknown) => {
     if (ended) return;
     ended = true;
@@ -73,25 +92,14 @@ export function meterResponse(
     pacing.abort();
     onEnd({ outcome, bytes, error });
   };
-  if (response.body === null) {
-    // Nothing to stream: it has ended once the caller has it (a microtask
-    // later, so the caller can finish its own bookkeeping first).
-    queueMicrotask(() => finish("complete"));
-    return { response, abort: () => {} };
-  }
-  const reader = response.body.getReader();
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let previous: Uint8Array | undefined;
-  // With a throttle, a big chunk goes out in pieces; `rest` is what is left.
-  let rest: Uint8Array | undefined;
   const abort = (reason: unknown, outcome: Outcome = "failed") => {
     if (ended) return;
     finish(outcome, reason);
     controller.error(reason);
     reader.cancel(reason).catch(() => {});
   };
-  stall = options.stallWatch?.track(() =>
-    abort(new Error("The client took no bytes within the stall timeout"), "aborted")
+  const stall = options.stallWatch?.track(() =>
+    abort(new CutOffError("The client took no bytes within the stall timeout"), "aborted")
   );
   const body = new ReadableStream<Uint8Array>({
     start(c) {
@@ -110,10 +118,13 @@ export function meterResponse(
         try {
           result = await reader.read();
         } catch (error) {
+          if (ended) return;
           finish("failed", error);
           c.error(error);
           return;
         }
+        // Cut off while it waited for the source: the body is errored already.
+        if (ended) return;
         if (result.done) {
           finish("complete");
           c.close();
