@@ -184,7 +184,8 @@ async function exportRows(req: Request, options: ExportOptions, plan: ExportPlan
   if (req.method === "HEAD") {
     reader.return();
     headers.set("cache-control", "no-store");
-    return new Response(null, { headers });
+    // An empty stream, not null: Deno would announce `Content-Length: 0` for null.
+    return new Response(new ReadableStream({ start: (c) => c.close() }), { headers });
   }
   const progress: RowProgress = { rows: 0, lastRow: undefined };
   const source = serializeRows(format, columns, reader, { bom: plan.bom, progress });

@@ -44,7 +44,9 @@ export function streamDataHandler(options: StreamDataOptions): Handler {
       "access-control-expose-headers": "X-Total-Rows",
     };
     if (req.method === "HEAD") {
-      return new Response(null, { headers: { ...headers, "cache-control": "no-store" } });
+      // An empty stream, not null: Deno would announce `Content-Length: 0` for null.
+      const empty = new ReadableStream({ start: (c) => c.close() });
+      return new Response(empty, { headers: { ...headers, "cache-control": "no-store" } });
     }
     return await streamResponse(textLines(rowLines(rows)), { headers });
   };
