@@ -261,7 +261,7 @@ Deno.test({
     });
 
     await t.step("/stream-data arrives in steps, with a rows/second figure", async () => {
-      const rows = 40_000;
+      const rows = 60_000;
       // Record every count the page shows while the stream runs.
       await inPage(
         page,

@@ -409,29 +409,32 @@ async function runExport(job) {
 function finishExport(job, failure, refused) {
   const { reader } = job;
   const status = $("export-status");
-  const rows = formatCount(job.rowsBefore + reader.rows);
+  const count = job.rowsBefore + reader.rows;
+  const rows = `${formatCount(count)} ${count === 1 ? "row" : "rows"}`;
   let outcome = "failed";
   let text;
   if (reader.error !== undefined) {
-    text = `The server failed after ${rows} rows: ${reader.error.detail}`;
+    text = `The server failed after ${rows}: ${reader.error.detail}`;
   } else if (refused) {
     text = `The server refused the export: ${failure}`;
   } else if (failure === "cancelled") {
     outcome = "cancelled";
-    text = `Cancelled after ${rows} rows; the server stopped sending.`;
+    text = `Cancelled after ${rows}; the server stopped sending.`;
   } else if (failure !== undefined) {
-    text = `The stream broke after ${rows} rows (${formatBytes(job.bytes)}): ` +
+    text = `The stream broke after ${rows} (${formatBytes(job.bytes)}): ` +
       `the server ended the transfer before the export was complete (${failure}).`;
   } else if (job.plan.format === "json" && !reader.closed) {
-    text = `The stream ended after ${rows} rows without closing the JSON array: it was cut short.`;
+    text = `The stream ended after ${rows} without closing the JSON array: it was cut short.`;
   } else if (reader.incomplete !== "") {
-    text = `The stream ended in the middle of a row, after ${rows} complete rows.`;
+    text = `The stream ended in the middle of a row, after ${rows} complete.`;
   } else {
     outcome = "complete";
     const elapsed = job.elapsedBefore + job.runEnded - job.runStarted;
-    text = `Complete: ${rows} rows, ${formatBytes(job.bytes)} in ${formatDuration(elapsed)}.`;
+    text = `Complete: ${rows}, ${formatBytes(job.bytes)} in ${formatDuration(elapsed)}.`;
   }
   $("exports").dataset.state = outcome;
+  // Without an announced count the bar ran indeterminate; settle it.
+  if (job.total === undefined) $("export-progress").value = outcome === "complete" ? 1 : 0;
   say(status, text, outcome === "complete" ? "ok" : outcome === "failed" ? "error" : "");
   if (outcome === "complete") return;
   // Where to continue: the server's own word in an error record, else the last complete row.
