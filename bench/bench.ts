@@ -18,8 +18,8 @@ import { section as files } from "./files_bench.ts";
 import { describeMachine, loadAverage } from "./machine.ts";
 import { formatReport, judgeGoals } from "./report.ts";
 import type { BenchContext, FileServers, Row, Section } from "./section.ts";
-import { type ServerProcess, spawnServer } from "./server_process.ts";
-import { startNginx } from "./nginx.ts";
+import { Cleanup } from "./cleanup.ts";
+import { memoryRows, startFileServers, startSluice } from "./file_servers.ts";
 import { findTools } from "./tools.ts";
 
 /** Sections always run (unless `--only` leaves them out), in this order. */
@@ -48,27 +48,6 @@ async function loadSections(): Promise<Section[]> {
     sections.push(module.section);
   }
   return sections;
-}
-
-/** Runs cleanups last-in first-out, once, whatever each one does. */
-class Cleanup {
-  #tasks: (() => void | Promise<void>)[] = [];
-  #running: Promise<void> | undefined;
-  add(task: () => void | Promise<void>): void {
-    this.#tasks.push(task);
-  }
-  run(): Promise<void> {
-    this.#running ??= (async () => {
-      for (let task = this.#tasks.pop(); task !== undefined; task = this.#tasks.pop()) {
-        try {
-          await task();
-        } catch (error) {
-          log(`cleanup failed: ${(error as Error).message}`);
-        }
-      }
-    })();
-    return this.#running;
-  }
 }
 
 function usage(sections: Section[]): string {
@@ -111,51 +90,11 @@ async function main(): Promise<number> {
   const machine = await describeMachine(tools);
   await Deno.mkdir(workDir, { recursive: true });
 
-  const cleanup = new Cleanup();
+  const cleanup = new Cleanup(log);
   const onSignal = () => cleanup.run().then(() => Deno.exit(130));
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
 
-  const startSluice = async (args: string[]): Promise<ServerProcess> => {
-    const server = await spawnServer({
-      label: "sluice",
-      command: Deno.execPath(),
-      // The way users run it (deno.json "start"), plus the flags.
-      args: [
-        "run",
-        "--v8-flags=--max-semi-space-size=8",
-        "--allow-net",
-        "--allow-read",
-        "--allow-write=./data",
-        "--allow-env",
-        "main.ts",
-        "--port",
-        "0",
-        ...args,
-      ],
-      cwd: repoRoot,
-      ready: /Sluice listening on http:\/\/127\.0\.0\.1:(\d+)\//,
-    });
-    cleanup.add(() => server.stop());
-    return server;
-  };
   let fileServers: Promise<FileServers> | undefined;
-  const startFileServers = async (): Promise<FileServers> => {
-    const sluice = await startSluice(["--media-dir", "bench/.work", "--log-format", "text"]);
-    const baseline = await spawnServer({
-      label: "baseline",
-      command: Deno.execPath(),
-      args: ["run", "--allow-net=127.0.0.1", "--allow-read", "bench/baseline_server.ts", workDir],
-      cwd: repoRoot,
-      ready: /Baseline listening on http:\/\/127\.0\.0\.1:(\d+)\//,
-    });
-    cleanup.add(() => baseline.stop());
-    let nginx: ServerProcess | undefined;
-    if (tools.nginx !== undefined) {
-      nginx = await startNginx(tools.nginx, workDir);
-      cleanup.add(() => nginx!.stop());
-    }
-    return { sluice, baseline, nginx };
-  };
   const ctx: BenchContext = {
     quick: values.quick ?? false,
     rounds: values.quick ? 1 : 3,
@@ -163,8 +102,8 @@ async function main(): Promise<number> {
     repoRoot,
     workDir,
     tools,
-    fileServers: () => fileServers ??= startFileServers(),
-    startSluice,
+    fileServers: () => fileServers ??= startFileServers(repoRoot, tools, cleanup),
+    startSluice: (args) => startSluice(repoRoot, args, cleanup),
     defer: (task) => cleanup.add(task),
     log,
   };
@@ -209,25 +148,6 @@ async function main(): Promise<number> {
     return 1;
   }
   return 0;
-}
-
-/** The file servers' peak RSS over the whole run, and Sluice's log line count. */
-async function memoryRows(servers: FileServers): Promise<Row[]> {
-  const values: Record<string, number | undefined> = {};
-  for (const server of [servers.sluice, servers.baseline, servers.nginx]) {
-    if (server === undefined) continue;
-    const kib = await server.peakRssKiB();
-    values[server.label] = kib === undefined ? undefined : kib / 1024;
-  }
-  return [{
-    section: "memory",
-    name: "peak RSS (VmHWM)",
-    unit: "MiB",
-    higherIsBetter: false,
-    values,
-    note:
-      `each server process over the whole run (nginx: its one worker); Sluice logged ${servers.sluice.stdoutLines()} stdout lines`,
-  }];
 }
 
 if (import.meta.main) Deno.exit(await main());
