@@ -197,13 +197,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     if (typeof slot === "object") return slot;
     metrics.streamRefused(slot);
     if (slot === "server-full") {
-      throw new HttpError(503, `The server is sending ${config.maxStreams} streams already`, {
+      throw new HttpError(503, `The server is sending ${streams(config.maxStreams)} already`, {
         headers: { "retry-after": "5" },
       });
     }
     throw new HttpError(
       429,
-      `This client has ${config.maxStreamsPerClient} streams open already`,
+      `This client has ${streams(config.maxStreamsPerClient)} open already`,
       { headers: { "retry-after": "5" } },
     );
   };
@@ -286,6 +286,10 @@ function clientAddress(req: Request, info: Deno.ServeHandlerInfo, header: string
   }
   const addr = info.remoteAddr as Deno.NetAddr;
   return addr.hostname ?? "unknown";
+}
+
+function streams(n: number): string {
+  return n === 1 ? "1 stream" : `${n} streams`;
 }
 
 /** Keeps a client's X-Request-Id when it is short and plain; otherwise makes one. */

@@ -187,6 +187,21 @@ export async function openFdCount(): Promise<number> {
   return listing.split("\n").filter((line) => line !== "").length;
 }
 
+/**
+ * What this process's file descriptors point at (Linux `/proc/PID/fd` link
+ * targets: file paths, `socket:[N]`, `pipe:[N]`...).
+ */
+export async function openFdTargets(): Promise<string[]> {
+  const listing = await probe("find", [
+    `/proc/${Deno.pid}/fd`,
+    "-mindepth",
+    "1",
+    "-printf",
+    "%l\\n",
+  ]);
+  return listing.split("\n").filter((line) => line !== "");
+}
+
 /** Bytes this process has read through read(2)-like calls so far (Linux `rchar`). */
 export async function bytesReadByProcess(): Promise<number> {
   const match = /^rchar: (\d+)$/m.exec(await probe("cat", [`/proc/${Deno.pid}/io`]));

@@ -1,0 +1,106 @@
+/**
+ * A strict reader of the Prometheus text exposition format (version 0.0.4),
+ * enough to assert exact values: every sample line must parse, and every
+ * sample must belong to a family announced by `# TYPE`.
+ *
+ * @module
+ */
+
+/** One metric family: its type, help and samples. */
+export interface MetricFamily {
+  type: string;
+  help: string;
+  /** Sample name plus sorted labels, such as `x_total{route="media"}`, to its value. */
+  samples: Map<string, number>;
+}
+
+const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: -?\d+)?$/;
+const LABEL = /^([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)/;
+const SUFFIXES = ["_bucket", "_count", "_sum", "_total", "_created"];
+
+function parseLabels(text: string, line: string): [string, string][] {
+  const labels: [string, string][] = [];
+  let rest = text;
+  for (let guard = 0; rest !== "" && guard < 100; guard++) {
+    const match = LABEL.exec(rest);
+    if (match === null) throw new SyntaxError(`Bad labels in ${JSON.stringify(line)}`);
+    labels.push([match[1], match[2].replace(/\\(.)/g, (_, c) => c === "n" ? "\n" : c)]);
+    rest = rest.slice(match[0].length);
+  }
+  return labels.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+}
+
+/**
+ * The key {@linkcode parseMetrics} files a sample under.
+ *
+ * @example
+ * ```ts
+ * sampleKey("sluice_requests_total", { route: "media", status: "200" });
+ * // 'sluice_requests_total{route="media",status="200"}'
+ * ```
+ */
+export function sampleKey(name: string, labels: Record<string, string> = {}): string {
+  const sorted = Object.entries(labels).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  if (sorted.length === 0) return name;
+  return `${name}{${sorted.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(",")}}`;
+}
+
+/**
+ * Parses exposition text into families by name.
+ *
+ * @param text The body of `GET /metrics`.
+ * @returns The families; a missing sample is a value never observed.
+ * @throws {SyntaxError} On any line that is not a comment, blank or a sample.
+ */
+export function parseMetrics(text: string): Map<string, MetricFamily> {
+  const families = new Map<string, MetricFamily>();
+  const family = (name: string) => {
+    let f = families.get(name);
+    if (f === undefined) families.set(name, f = { type: "", help: "", samples: new Map() });
+    return f;
+  };
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    const comment = /^# (HELP|TYPE) (\S+) (.*)$/.exec(line);
+    if (comment !== null) {
+      if (comment[1] === "TYPE") family(comment[2]).type = comment[3];
+      else family(comment[2]).help = comment[3];
+      continue;
+    }
+    if (line.startsWith("#")) continue;
+    const match = SAMPLE.exec(line);
+    if (match === null) throw new SyntaxError(`Not a sample line: ${JSON.stringify(line)}`);
+    const [, name, labelText = "", valueText] = match;
+    const value = valueText === "+Inf" ? Infinity : valueText === "-Inf" ? -Infinity : Number(
+      valueText,
+    );
+    if (Number.isNaN(value) && valueText !== "NaN") {
+      throw new SyntaxError(`Bad value in ${JSON.stringify(line)}`);
+    }
+    const base = families.has(name)
+      ? name
+      : SUFFIXES.map((s) => name.endsWith(s) ? name.slice(0, -s.length) : "").find((b) =>
+        b !== "" && families.has(b)
+      );
+    if (base === undefined) throw new SyntaxError(`Sample of no announced family: ${line}`);
+    const labels = Object.fromEntries(parseLabels(labelText, line));
+    family(base).samples.set(sampleKey(name, labels), value);
+  }
+  return families;
+}
+
+/**
+ * One sample's value from parsed metrics, 0 when it was never observed (as
+ * prom-client leaves out labelled series it has not seen).
+ */
+export function sampleValue(
+  families: Map<string, MetricFamily>,
+  name: string,
+  labels: Record<string, string> = {},
+): number {
+  for (const f of families.values()) {
+    const value = f.samples.get(sampleKey(name, labels));
+    if (value !== undefined) return value;
+  }
+  return 0;
+}
