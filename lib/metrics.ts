@@ -11,6 +11,13 @@ import type { Outcome } from "./response_meter.ts";
 /** Buckets for how long a streamed body took, in seconds: 10 ms to 1 h. */
 const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
 
+/**
+ * Methods that get a label of their own. Any other token a client sends is
+ * counted as `other`: each label value is a time series kept forever, so a
+ * client must not be able to mint them.
+ */
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
 /** Sluice's metrics, in a registry of their own. */
 export class Metrics {
   readonly registry = new client.Registry();
@@ -70,7 +77,7 @@ export class Metrics {
    * A response ended (bodies when they end, others when they are sent).
    *
    * @param route The route's name.
-   * @param method The request method.
+   * @param method The request method (counted as `other` unless a common one).
    * @param status The response status.
    * @param bytes Body bytes handed to the connection.
    * @param streamed Whether the body was a stream counted by streamStarted().
@@ -86,7 +93,11 @@ export class Metrics {
     outcome: Outcome,
     seconds: number,
   ): void {
-    this.#requests.inc({ route, method, status: String(status) });
+    this.#requests.inc({
+      route,
+      method: METHODS.has(method) ? method : "other",
+      status: String(status),
+    });
     if (bytes > 0) this.#bytes.inc({ route }, bytes);
     if (!streamed) return;
     this.#active.dec();
