@@ -9,6 +9,7 @@ import { type AccessEntry, formatAccessLog } from "./lib/access_log.ts";
 import { type CompressionOptions, compressResponse } from "./lib/compression.ts";
 import { type Config, ConfigError, parseConfig, usage } from "./lib/config.ts";
 import { errorResponse, HttpError } from "./lib/http_error.ts";
+import { lineWriter } from "./lib/line_writer.ts";
 import { InFlight } from "./lib/in_flight.ts";
 import { Metrics } from "./lib/metrics.ts";
 import { openDatabase } from "./lib/open_database.ts";
@@ -310,9 +311,11 @@ async function main(): Promise<void> {
     console.log(usage());
     return;
   }
+  // The access log, written in batches (see lib/line_writer.ts).
+  const out = lineWriter((bytes) => Deno.stdout.writeSync(bytes));
   let sluice: Sluice;
   try {
-    sluice = await startServer(config);
+    sluice = await startServer(config, { log: out.write });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`sluice: ${error.message}`);
@@ -324,7 +327,10 @@ async function main(): Promise<void> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => {
       console.log(`${signal}: draining for up to ${config.drainTimeout}s`);
-      sluice.shutdown().then(() => Deno.exit(0));
+      sluice.shutdown().then(() => {
+        out.flush();
+        Deno.exit(0);
+      });
     });
   }
   await sluice.finished;

@@ -79,6 +79,11 @@ export function fileRangeStream(
         }
         remaining -= n;
         controller.enqueue(markReleasable(buffer.subarray(0, n)));
+        if (remaining === 0) {
+          // Done: close now rather than on one more pull (a small range is one read).
+          closeQuietly(file);
+          controller.close();
+        }
       } catch (error) {
         closeQuietly(file);
         throw error;

@@ -31,6 +31,12 @@ export interface ServeFileOptions {
    * variant it will send (RFC 9110 §8.8.3.3), and Vary is set. @default undefined
    */
   compression?: CompressionOptions;
+  /**
+   * The file's `stat()`, when the caller already has it: the file is then
+   * opened only for a response with a body (a 304, 412, 416 or HEAD opens
+   * nothing). @default undefined (open, then fstat)
+   */
+  info?: Deno.FileInfo;
 }
 
 /** Types a browser could run as a page on our origin: sandbox them. */
@@ -43,7 +49,8 @@ const NOT_MODIFIED_HEADERS = ["etag", "last-modified", "cache-control", "vary"];
 /**
  * Serves the file at `path` (already checked to be inside the served root).
  *
- * The file is opened once; every outcome that sends no body closes it before
+ * The file is opened at most once, and only for a response with a body (when
+ * `options.info` is given); every outcome that sends no body closes it before
  * returning, and a body closes it when it ends or the client leaves.
  *
  * @param req The request; its method must be GET or HEAD.
@@ -63,16 +70,18 @@ export async function serveFile(
 ): Promise<Response> {
   const { cacheControl = "public, max-age=3600", downloadAs, maxRanges, chunkSize, compression } =
     options;
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { read: true });
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) throw new HttpError(404, "No such file");
-    throw error;
-  }
+  const open = async () => {
+    try {
+      return await Deno.open(path, { read: true });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) throw new HttpError(404, "No such file");
+      throw error;
+    }
+  };
+  let file = options.info === undefined ? await open() : undefined;
   let bodyOwnsFile = false;
   try {
-    const info = await file.stat();
+    const info = options.info ?? await file!.stat();
     if (!info.isFile) throw new HttpError(404, "No such file");
     const size = info.size;
     const type = contentTypeFor(path);
@@ -139,6 +148,7 @@ export async function serveFile(
       const [{ start, end }] = range.ranges;
       headers.set("content-range", `bytes ${start}-${end}/${size}`);
       headers.set("content-length", String(end - start + 1));
+      file ??= await open();
       bodyOwnsFile = true;
       return new Response(fileRangeStream(file, { start, end, chunkSize }), {
         status: 206,
@@ -146,6 +156,7 @@ export async function serveFile(
       });
     }
     if (range.kind === "ranges") {
+      file ??= await open();
       const multipart = multipartByteranges(file, range.ranges, type, size);
       headers.set("content-type", multipart.contentType);
       headers.set("content-length", String(multipart.contentLength));
@@ -153,9 +164,10 @@ export async function serveFile(
       return new Response(multipart.body, { status: 206, headers });
     }
     headers.set("content-length", String(size));
+    file ??= await open();
     bodyOwnsFile = true;
     return new Response(fileRangeStream(file, { chunkSize, end: size - 1 }), { headers });
   } finally {
-    if (!bodyOwnsFile) file.close();
+    if (!bodyOwnsFile) file?.close();
   }
 }

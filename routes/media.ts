@@ -47,6 +47,7 @@ export function mediaHandler(options: MediaOptions): Handler {
       chunkSize: options.chunkSize,
       compression: options.compression,
       downloadAs: download === null ? undefined : download || segments.at(-1),
+      info,
     });
   };
 }
