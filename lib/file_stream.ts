@@ -94,3 +94,37 @@ export function fileRangeStream(
     },
   }, { highWaterMark: 0 });
 }
+
+/** Spans up to this size are read whole and sent from memory (see {@linkcode readSpan}). */
+export const SMALL_SPAN = 64 * 1024;
+
+/**
+ * Reads `length` bytes at `start` of `file` into memory, and closes the file.
+ * For small spans (a 4 KiB range, a small file) this skips the stream
+ * machinery: one read, and a body Deno sends without calling back into JS.
+ *
+ * @param file An open file; closed before this returns.
+ * @param start The first byte.
+ * @param length How many bytes; keep it small (at most {@linkcode SMALL_SPAN}).
+ * @returns The bytes.
+ * @throws {Error} When the file is shorter than the span.
+ */
+export async function readSpan(
+  file: Deno.FsFile,
+  start: number,
+  length: number,
+): Promise<Uint8Array<ArrayBuffer>> {
+  try {
+    if (start > 0) await file.seek(start, Deno.SeekMode.Start);
+    const bytes = new Uint8Array(length);
+    let got = 0;
+    while (got < length) {
+      const n = await file.read(bytes.subarray(got));
+      if (n === null) throw new Error("The file ended before the requested range");
+      got += n;
+    }
+    return bytes;
+  } finally {
+    closeQuietly(file);
+  }
+}

@@ -10,10 +10,11 @@ import { evaluatePreconditions, isRangeFresh, type Validators } from "./conditio
 import { contentDisposition } from "./content_disposition.ts";
 import { contentTypeFor } from "./content_type.ts";
 import { fileEtag } from "./etag.ts";
-import { fileRangeStream } from "./file_stream.ts";
+import { fileRangeStream, readSpan, SMALL_SPAN } from "./file_stream.ts";
 import { HttpError, problemResponse } from "./http_error.ts";
 import { multipartByteranges } from "./multipart_byteranges.ts";
 import { parseRange } from "./range.ts";
+import { markInMemory } from "./response_meter.ts";
 
 /** Options for {@linkcode serveFile}. */
 export interface ServeFileOptions {
@@ -150,6 +151,10 @@ export async function serveFile(
       headers.set("content-length", String(end - start + 1));
       file ??= await open();
       bodyOwnsFile = true;
+      if (end - start + 1 <= SMALL_SPAN) {
+        const bytes = await readSpan(file, start, end - start + 1);
+        return markInMemory(new Response(bytes, { status: 206, headers }));
+      }
       return new Response(fileRangeStream(file, { start, end, chunkSize }), {
         status: 206,
         headers,
@@ -166,6 +171,9 @@ export async function serveFile(
     headers.set("content-length", String(size));
     file ??= await open();
     bodyOwnsFile = true;
+    if (size <= SMALL_SPAN) {
+      return markInMemory(new Response(await readSpan(file, 0, size), { headers }));
+    }
     return new Response(fileRangeStream(file, { chunkSize, end: size - 1 }), { headers });
   } finally {
     if (!bodyOwnsFile) file?.close();
