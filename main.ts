@@ -43,8 +43,9 @@ export interface Sluice {
   /** Resolves when the server has stopped. */
   finished: Promise<void>;
   /**
-   * Stops accepting, lets in-flight responses finish for `drainTimeout`
-   * seconds, then cuts off the rest.
+   * Drains: /healthz and every new request get 503 at once, in-flight
+   * responses may finish for `drainTimeout` seconds, then the rest are cut
+   * off (their clients see a truncated transfer) and every connection closes.
    */
   shutdown(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
