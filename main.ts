@@ -12,7 +12,7 @@ import { errorResponse, HttpError } from "./lib/http_error.ts";
 import { lineWriter } from "./lib/line_writer.ts";
 import { InFlight } from "./lib/in_flight.ts";
 import { Metrics } from "./lib/metrics.ts";
-import { openDatabase } from "./lib/open_database.ts";
+import { openExportSource } from "./lib/open_database.ts";
 import { CutOffError, meterResponse } from "./lib/response_meter.ts";
 import { type Route, Router, unmatchedError } from "./lib/router.ts";
 import { StallWatch } from "./lib/stall_watch.ts";
@@ -106,14 +106,21 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // The defaults of lib/compression.ts; media files need them too, for their ETags.
   const compression: CompressionOptions | undefined = config.compression ? {} : undefined;
   const tls = await readTls(config);
-  const db = await openDatabase(config.dbPath, { demoRows: config.demoRows, log });
+  const source = await openExportSource({
+    databaseUrl: config.databaseUrl,
+    poolSize: config.dbPoolSize,
+    dbPath: config.dbPath,
+    demoRows: config.demoRows,
+    log,
+  });
+  health.database = () => source.health();
   const metrics = new Metrics();
   const router = buildRouter(
     config,
     realMedia,
     health,
     compression,
-    { db, dbPath: config.dbPath },
+    { source },
     metrics,
   );
   const inFlight = new InFlight();
@@ -229,7 +236,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       },
     }, handler);
   } catch (error) {
-    db.close();
+    await source.close();
     const message = (error as Error).message;
     throw new ConfigError(
       error instanceof Deno.errors.InvalidData
@@ -250,7 +257,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       stop.abort();
       await server.finished;
       // Exports read on connections of their own, closed as their bodies end.
-      db.close();
+      await source.close();
     })();
     return stopping;
   };

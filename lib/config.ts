@@ -10,6 +10,7 @@
 
 import { parseArgs } from "node:util";
 import { parseByteSize } from "./byte_size.ts";
+import { checkDatabaseUrl } from "./postgres_options.ts";
 
 /** The server's settings after validation. */
 export interface Config {
@@ -22,6 +23,8 @@ export interface Config {
   compression: boolean;
   dbPath: string;
   demoRows: number;
+  databaseUrl: string;
+  dbPoolSize: number;
   maxStreamRows: number;
   stallTimeout: number;
   maxStreams: number;
@@ -104,6 +107,23 @@ function readableFile(raw: string, flag: string): string {
     // Reported below.
   }
   throw new ConfigError(`--${flag}: "${raw}" is not a readable file`);
+}
+
+function databaseUrl(raw: string, flag: string): string {
+  if (raw === "") return raw;
+  try {
+    checkDatabaseUrl(raw);
+  } catch (error) {
+    // The message never repeats the URL: it may hold a password.
+    throw new ConfigError(`--${flag}: ${(error as Error).message}`);
+  }
+  return raw;
+}
+
+function positive(raw: string, flag: string): number {
+  const n = count(raw, flag);
+  if (n < 1) throw new ConfigError(`--${flag}: "${raw}" is not a positive integer`);
+  return n;
 }
 
 function headerName(raw: string, flag: string): string {
@@ -198,6 +218,22 @@ export const OPTIONS: readonly AnySpec[] = [
     default: "1000000",
     help: "rows in the demo items table when --db has to be created",
     parse: count,
+  },
+  {
+    key: "databaseUrl",
+    flag: "database-url",
+    env: "DATABASE_URL",
+    default: "",
+    help: "PostgreSQL to export from instead of --db: postgres://user:password@host:port/database",
+    parse: databaseUrl,
+  },
+  {
+    key: "dbPoolSize",
+    flag: "db-pool-size",
+    env: "DB_POOL_SIZE",
+    default: "10",
+    help: "PostgreSQL connections for exports (one per export streaming; plus one for /healthz)",
+    parse: positive,
   },
   {
     key: "maxStreamRows",

@@ -1,6 +1,6 @@
 /**
- * Opens the export database at start, creating the demo one when the file
- * does not exist yet.
+ * Opens the export database at start: PostgreSQL when a URL is given, else
+ * the SQLite file, creating the demo one when the file does not exist yet.
  *
  * @module
  */
@@ -9,6 +9,51 @@ import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { ConfigError } from "./config.ts";
 import { createDemoDatabase } from "./demo_db.ts";
+import type { ExportSource } from "./export_source.ts";
+import { PostgresSource } from "./postgres_source.ts";
+import { checkDatabaseUrl } from "./postgres_options.ts";
+import { SqliteSource } from "./sqlite_source.ts";
+
+/** Options for {@linkcode openExportSource}. */
+export interface ExportSourceOptions {
+  /** `--database-url`: PostgreSQL when not empty. */
+  databaseUrl: string;
+  /** `--db-pool-size`: connections for exports. */
+  poolSize: number;
+  /** `--db`: the SQLite file otherwise. */
+  dbPath: string;
+  /** `--demo-rows`: rows in a demo SQLite database created at start. */
+  demoRows: number;
+  /** Where start-up and database-failure lines go. @default console.log */
+  log?: (line: string) => void;
+}
+
+/**
+ * Opens the source exports read from.
+ *
+ * @param options The database options.
+ * @returns PostgreSQL (checked to answer) or SQLite.
+ * @throws {ConfigError} One line naming the option, such as
+ * `--database-url: cannot connect to postgres://u@h:5432/db: connect ECONNREFUSED …`.
+ * @example
+ * ```ts
+ * const source = await openExportSource({ databaseUrl: "", poolSize: 10, dbPath: "./data/sluice.db", demoRows: 1000 });
+ * ```
+ */
+export async function openExportSource(options: ExportSourceOptions): Promise<ExportSource> {
+  if (options.databaseUrl === "") {
+    const db = await openDatabase(options.dbPath, options);
+    return new SqliteSource(db, options.dbPath);
+  }
+  try {
+    return await PostgresSource.connect(checkDatabaseUrl(options.databaseUrl), {
+      poolSize: options.poolSize,
+      log: options.log,
+    });
+  } catch (error) {
+    throw new ConfigError(`--database-url: ${(error as Error).message}`);
+  }
+}
 
 /** Options for {@linkcode openDatabase}. */
 export interface OpenDatabaseOptions {

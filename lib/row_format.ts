@@ -44,6 +44,87 @@ export interface SerializeOptions {
   progress?: RowProgress;
 }
 
+/** The text of one serialization, piece by piece: see {@linkcode rowEncoder}. */
+export interface RowEncoder {
+  /** What comes before the first row (the CSV header, the JSON `[`). */
+  head(): string;
+  /** One batch of rows. */
+  batch(rows: unknown[][]): string;
+  /** What comes after the last row. */
+  tail(): string;
+}
+
+/**
+ * Makes the encoder behind {@linkcode serializeRows}, for callers that drive
+ * the batches themselves (such as an async reader: lib/serialized_rows.ts).
+ *
+ * @param format The format.
+ * @param columns The column names (at least one).
+ * @param options BOM and progress.
+ * @returns The encoder; call `head()`, then `batch()` per batch, then `tail()`.
+ * @example
+ * ```ts
+ * const encoder = rowEncoder("ndjson", ["id"]);
+ * encoder.head() + encoder.batch([[1n]]) + encoder.tail(); // '{"id":1}\n'
+ * ```
+ */
+export function rowEncoder(
+  format: RowFormatName,
+  columns: string[],
+  options: SerializeOptions = {},
+): RowEncoder {
+  const progress = options.progress ?? { rows: 0, lastRow: undefined };
+  const n = columns.length;
+  if (format === "csv") {
+    return {
+      head: () => (options.bom ? "\uFEFF" : "") + columns.map(csvField).join(",") + "\r\n",
+      batch(rows) {
+        let text = "";
+        for (const row of rows) {
+          let line = csvField(row[0]);
+          for (let i = 1; i < n; i++) line += "," + csvField(row[i]);
+          text += line + "\r\n";
+        }
+        track(progress, rows);
+        return text;
+      },
+      tail: () => "",
+    };
+  }
+  const keys = columns.map((name, i) => (i === 0 ? "{" : ",") + JSON.stringify(name) + ":");
+  const object = (row: unknown[]): string => {
+    let text = "";
+    for (let i = 0; i < n; i++) text += keys[i] + jsonValue(row[i]);
+    return text + "}";
+  };
+  if (format === "ndjson") {
+    return {
+      head: () => "",
+      batch(rows) {
+        let text = "";
+        for (const row of rows) text += object(row) + "\n";
+        track(progress, rows);
+        return text;
+      },
+      tail: () => "",
+    };
+  }
+  let separator = "\n";
+  return {
+    head: () => "[",
+    batch(rows) {
+      let text = "";
+      for (const row of rows) {
+        text += separator + object(row);
+        separator = ",\n";
+      }
+      track(progress, rows);
+      return text;
+    },
+    tail: () => separator === "\n" ? "]\n" : "\n]\n",
+  };
+}
+
 /**
  * Serializes batches of rows. Each row is an array of values in `columns`
  * order (values past the last column are ignored).
@@ -71,49 +152,12 @@ export function* serializeRows(
   batches: Iterable<unknown[][]>,
   options: SerializeOptions = {},
 ): Generator<string, void, undefined> {
-  const progress = options.progress ?? { rows: 0, lastRow: undefined };
-  const n = columns.length;
-  if (format === "csv") {
-    yield (options.bom ? "\uFEFF" : "") + columns.map(csvField).join(",") + "\r\n";
-    for (const batch of batches) {
-      let text = "";
-      for (const row of batch) {
-        let line = csvField(row[0]);
-        for (let i = 1; i < n; i++) line += "," + csvField(row[i]);
-        text += line + "\r\n";
-      }
-      track(progress, batch);
-      yield text;
-    }
-    return;
-  }
-  const keys = columns.map((name, i) => (i === 0 ? "{" : ",") + JSON.stringify(name) + ":");
-  const object = (row: unknown[]): string => {
-    let text = "";
-    for (let i = 0; i < n; i++) text += keys[i] + jsonValue(row[i]);
-    return text + "}";
-  };
-  if (format === "ndjson") {
-    for (const batch of batches) {
-      let text = "";
-      for (const row of batch) text += object(row) + "\n";
-      track(progress, batch);
-      yield text;
-    }
-    return;
-  }
-  yield "[";
-  let separator = "\n";
-  for (const batch of batches) {
-    let text = "";
-    for (const row of batch) {
-      text += separator + object(row);
-      separator = ",\n";
-    }
-    track(progress, batch);
-    yield text;
-  }
-  yield separator === "\n" ? "]\n" : "\n]\n";
+  const encoder = rowEncoder(format, columns, options);
+  const head = encoder.head();
+  if (head !== "") yield head;
+  for (const batch of batches) yield encoder.batch(batch);
+  const tail = encoder.tail();
+  if (tail !== "") yield tail;
 }
 
 function track(progress: RowProgress, batch: unknown[][]): void {

@@ -6,19 +6,9 @@
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { TableQuery } from "./export_source.ts";
 
-/** What to read. Names must come from the schema (see lib/table_schema.ts). */
-export interface TableQuery {
-  table: string;
-  /** Column names, in output order. */
-  columns: string[];
-  /** The integer key to order and resume by; undefined reads in table order. */
-  key?: string;
-  /** Only rows whose key is greater than this (needs `key`). */
-  after?: bigint;
-  /** At most this many rows. */
-  limit?: number;
-}
+export type { TableQuery };
 
 /** Options for {@linkcode TableReader}. */
 export interface TableReaderOptions {

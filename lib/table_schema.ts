@@ -1,6 +1,9 @@
 /**
  * What an export may read, taken from the database's own schema: request
  * parameters are checked against these names and never put into SQL as given.
+ * `listTables()` and `describeTable()` read SQLite's schema; {@linkcode TableInfo},
+ * `pickColumns()` and `noSuchTable()` serve every backend (see
+ * lib/postgres_catalog.ts for PostgreSQL's).
  *
  * @module
  */
@@ -17,7 +20,8 @@ export interface TableInfo {
   /**
    * The integer key rows are ordered and resumed by: the INTEGER PRIMARY KEY
    * column, else the `rowid` pseudo-column; undefined for views and WITHOUT
-   * ROWID tables, which have no such key.
+   * ROWID tables, which have no such key. In PostgreSQL: the primary key
+   * when it is one integer column (smallint, integer or bigint).
    */
   key: string | undefined;
 }
@@ -55,14 +59,7 @@ export function describeTable(db: DatabaseSync, name: string): TableInfo {
     "SELECT type, wr FROM pragma_table_list WHERE schema = 'main' AND name = ? AND type IN ('table', 'view')",
   ).get(name) as { type: "table" | "view"; wr: number } | undefined;
   if (found === undefined || name.startsWith("sqlite_")) {
-    const names = listTables(db).map((t) => t.name);
-    throw new HttpError(
-      404,
-      `No table or view ${JSON.stringify(name)}; ${nameList("tables", names)}`,
-      {
-        extensions: { valid: names },
-      },
-    );
+    throw noSuchTable(name, listTables(db).map((t) => t.name));
   }
   const xinfo = db.prepare("SELECT name, type, pk, hidden FROM pragma_table_xinfo(?)").all(
     name,
@@ -118,6 +115,27 @@ export function pickColumns(table: TableInfo, requested: string | null): string[
     seen.add(name);
   }
   return names;
+}
+
+/**
+ * The 404 for a name that is not in the catalog, listing the valid ones.
+ *
+ * @param name The name the client gave.
+ * @param names The exportable tables and views.
+ * @returns The error to throw.
+ * @example
+ * ```ts
+ * throw noSuchTable("nope", ["items"]); // 404 'No table or view "nope"; valid tables: items'
+ * ```
+ */
+export function noSuchTable(name: string, names: string[]): HttpError {
+  return new HttpError(
+    404,
+    `No table or view ${JSON.stringify(name)}; ${nameList("tables", names)}`,
+    {
+      extensions: { valid: names },
+    },
+  );
 }
 
 /** "valid tables: a, b" — shortened for very large schemas. */

@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { DatabaseSync } from "node:sqlite";
 import { contentDisposition } from "../lib/content_disposition.ts";
+import type { ExportSource } from "../lib/export_source.ts";
 import { HttpError } from "../lib/http_error.ts";
 import { preferredType } from "../lib/negotiate.ts";
 import type { Handler } from "../lib/router.ts";
@@ -16,21 +16,15 @@ import {
   ROW_FORMATS,
   type RowFormatName,
   type RowProgress,
-  serializeRows,
 } from "../lib/row_format.ts";
-import { RowCounts } from "../lib/row_counts.ts";
+import { SerializedRows } from "../lib/serialized_rows.ts";
 import { streamResponse } from "../lib/stream_response.ts";
-import { TableReader } from "../lib/table_reader.ts";
-import { describeTable, listTables, pickColumns, type TableInfo } from "../lib/table_schema.ts";
+import { pickColumns, type TableInfo } from "../lib/table_schema.ts";
 
 /** Options for the export handlers. */
 export interface ExportOptions {
-  /** The shared connection, for the schema and the index. */
-  db: DatabaseSync;
-  /** The database file: each export reads it on a connection of its own. */
-  dbPath: string;
-  /** Rows per query. @default 1000 */
-  batchRows?: number;
+  /** The database: SQLite or PostgreSQL (lib/export_source.ts). */
+  source: ExportSource;
   /** Bytes per write. @default 65536 */
   chunkSize?: number;
 }
@@ -53,10 +47,6 @@ const FORMAT_BY_TYPE: Record<string, RowFormatName> = {
   "application/json": "json",
 };
 const EXPOSED = "X-Total-Rows, Content-Disposition";
-/** One count cache per database, shared by the handlers. */
-const rowCounts = new WeakMap<DatabaseSync, RowCounts>();
-const countsFor = (db: DatabaseSync) =>
-  rowCounts.get(db) ?? rowCounts.set(db, new RowCounts(db)).get(db)!;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
@@ -69,9 +59,12 @@ const INT64_MAX = 2n ** 63n - 1n;
 export function exportHandler(options: ExportOptions): Handler {
   return async (req, params) => {
     const url = new URL(req.url);
-    const { table: name, format: extension } = splitName(options.db, params.name ?? "");
+    const { table: name, format: extension } = await splitName(
+      options.source,
+      params.name ?? "",
+    );
     const format = chooseFormat(req, url, extension);
-    const table = describeTable(options.db, name);
+    const table = await options.source.describeTable(name);
     const columns = pickColumns(table, url.searchParams.get("columns"));
     const after = parseAfter(url.searchParams.get("after"), table);
     const headers = new Headers({
@@ -103,7 +96,7 @@ export function exportHandler(options: ExportOptions): Handler {
  */
 export function exportDataHandler(options: ExportOptions): Handler {
   return async (req) => {
-    const table = describeTable(options.db, "items");
+    const table = await options.source.describeTable("items");
     return await exportRows(req, options, {
       table,
       columns: pickColumns(table, "id,value"),
@@ -124,24 +117,35 @@ export function exportDataHandler(options: ExportOptions): Handler {
  * @returns The handler.
  */
 export function exportIndexHandler(options: ExportOptions): Handler {
-  return (req) => {
+  return async (req) => {
     const type = preferredType(req, ["text/html", "application/json"]);
     if (type === undefined) {
       throw new HttpError(406, "The table index is available as text/html or application/json");
     }
-    const tables = listTables(options.db).map(({ name, type }) => {
+    const { source } = options;
+    const tables = [];
+    for (const { name, type } of await source.listTables()) {
       const href = encodeURIComponent(name);
       const links = { ndjson: `${href}.ndjson`, csv: `${href}.csv`, json: `${href}.json` };
       let info: TableInfo | undefined;
       let rows: number | null = null;
       try {
-        info = describeTable(options.db, name);
-        if (type === "table") rows = countsFor(options.db).get(name);
-      } catch {
+        info = await source.describeTable(name);
+        if (type === "table") rows = await source.countRows(name);
+      } catch (error) {
         // A broken view (its table was dropped) is listed; exporting it fails.
+        // A database that went away fails the whole page.
+        if (error instanceof HttpError && error.status === 503) throw error;
       }
-      return { name, type, rows, key: info?.key ?? null, columns: info?.columns ?? [], links };
-    });
+      tables.push({
+        name,
+        type,
+        rows,
+        key: info?.key ?? null,
+        columns: info?.columns ?? [],
+        links,
+      });
+    }
     const headers = { "cache-control": "no-cache", vary: "accept" };
     if (type === "application/json") return Response.json({ tables }, { headers });
     const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -167,29 +171,24 @@ ${rows.join("\n")}
 /** Streams one export; the status is committed only once the first rows were read. */
 async function exportRows(req: Request, options: ExportOptions, plan: ExportPlan) {
   const { table, columns, format, headers } = plan;
-  // A whole table's count is cached; a part's is counted in the export's snapshot.
-  const whole = plan.after === undefined && plan.limit === undefined;
-  const cached = table.type === "table" && whole
-    ? countsFor(options.db).get(table.name)
-    : undefined;
-  const reader = new TableReader(options.dbPath, {
+  // Views are not counted: that would run them twice.
+  const reader = await options.source.openReader({
     table: table.name,
     columns,
     key: table.key,
     after: plan.after,
     limit: plan.limit,
-  }, { batchRows: options.batchRows, count: table.type === "table" && !whole });
-  const total = cached ?? reader.total;
-  if (total !== undefined) headers.set("x-total-rows", String(total));
+  }, { count: table.type === "table" });
+  if (reader.total !== undefined) headers.set("x-total-rows", String(reader.total));
   if (req.method === "HEAD") {
-    reader.return();
+    await reader.return();
     headers.set("cache-control", "no-store");
     // An empty stream, not null: Deno would announce `Content-Length: 0` for null.
     return new Response(new ReadableStream({ start: (c) => c.close() }), { headers });
   }
   const progress: RowProgress = { rows: 0, lastRow: undefined };
-  const source = serializeRows(format, columns, reader, { bom: plan.bom, progress });
-  return await streamResponse(source, {
+  const text = new SerializedRows(format, columns, reader, { bom: plan.bom, progress });
+  return await streamResponse(text, {
     headers,
     chunkSize: options.chunkSize,
     finalRecord: format === "ndjson" ? (error) => failureRecord(error, table, progress) : undefined,
@@ -213,7 +212,10 @@ function failureRecord(_error: unknown, table: TableInfo, progress: RowProgress)
 }
 
 /** `items.csv` → table `items`, format `csv` — unless a table is named `items.csv`. */
-function splitName(db: DatabaseSync, raw: string): { table: string; format?: RowFormatName } {
+async function splitName(
+  source: ExportSource,
+  raw: string,
+): Promise<{ table: string; format?: RowFormatName }> {
   let name: string;
   try {
     name = decodeURIComponent(raw);
@@ -221,7 +223,9 @@ function splitName(db: DatabaseSync, raw: string): { table: string; format?: Row
     throw new HttpError(400, `Cannot decode the table name ${JSON.stringify(raw)}`);
   }
   const match = /^(.+)\.(ndjson|csv|json)$/.exec(name);
-  if (match === null || listTables(db).some((t) => t.name === name)) return { table: name };
+  if (match === null || (await source.listTables()).some((t) => t.name === name)) {
+    return { table: name };
+  }
   return { table: match[1], format: match[2] as RowFormatName };
 }
 

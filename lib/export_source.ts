@@ -1,0 +1,92 @@
+/**
+ * What an export reads from: the one interface that the SQLite
+ * (lib/sqlite_source.ts) and PostgreSQL (lib/postgres_source.ts) backends
+ * implement, so that the routes, formats and failure handling are the same
+ * whichever database is behind them.
+ *
+ * @module
+ */
+
+import type { TableInfo } from "./table_schema.ts";
+
+export type { TableInfo };
+
+/** What to read. Names must come from the catalog ({@linkcode ExportSource.describeTable}). */
+export interface TableQuery {
+  table: string;
+  /** Column names, in output order. */
+  columns: string[];
+  /** The integer key to order and resume by; undefined reads in table order. */
+  key?: string;
+  /** Only rows whose key is greater than this (needs `key`). */
+  after?: bigint;
+  /** At most this many rows. */
+  limit?: number;
+}
+
+/** Options for {@linkcode ExportSource.openReader}. */
+export interface ReaderOptions {
+  /**
+   * Fill in {@linkcode RowReader.total}: the number of rows the reader will
+   * return, counted in the reader's own snapshot (or cached while the table
+   * is unchanged). Costly for views, which must be run to be counted.
+   * @default false
+   */
+  count?: boolean;
+}
+
+/**
+ * Batches of rows. Each row is an array: the query's columns, and when a key
+ * is used, the key's value (a BigInt) after them. Integers that may exceed
+ * 2^53 are BigInts.
+ *
+ * `return()` stops the read and releases everything the reader holds (its
+ * connection, transaction and cursor), cancelling a query in progress; it may
+ * be called while a `next()` is pending, and more than once.
+ */
+export interface RowReader extends AsyncIterableIterator<unknown[][]> {
+  /** The number of rows the reader will return, when counted. */
+  readonly total: number | undefined;
+  return(): Promise<IteratorResult<unknown[][]>>;
+}
+
+/** A table or view's name and kind, as listed by {@linkcode ExportSource.listTables}. */
+export interface TableSummary {
+  name: string;
+  type: "table" | "view";
+}
+
+/**
+ * A database that exports read from.
+ *
+ * Failures: a name that is not in the catalog is an `HttpError` 404 listing
+ * the valid names; a database that cannot be reached is an `HttpError` 503;
+ * anything else is thrown as it is (a 500 before the first byte, a failed
+ * transfer after it).
+ *
+ * @example
+ * ```ts
+ * const table = await source.describeTable("items");
+ * const reader = await source.openReader({ table: table.name, columns: table.columns, key: table.key });
+ * for await (const batch of reader) console.log(batch.length);
+ * ```
+ */
+export interface ExportSource {
+  /** Which backend this is. */
+  readonly kind: "sqlite" | "postgres";
+  /** The exportable tables and views, sorted by name (bytewise). */
+  listTables(): Promise<TableSummary[]>;
+  /** One table or view's columns and key; 404 when there is no such name. */
+  describeTable(name: string): Promise<TableInfo>;
+  /** A table's row count (for the index page). */
+  countRows(table: string): Promise<number>;
+  /** Starts reading: resolves once the query runs, so a bad one fails here. */
+  openReader(query: TableQuery, options?: ReaderOptions): Promise<RowReader>;
+  /**
+   * Whether the database answers now: `"ok"` or `"unreachable"`, or
+   * undefined for a database that is a local file opened at start.
+   */
+  health(): Promise<"ok" | "unreachable" | undefined>;
+  /** Closes every connection; readers still open fail. */
+  close(): Promise<void>;
+}
