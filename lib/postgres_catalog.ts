@@ -106,7 +106,7 @@ export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""
  * @example
  * ```ts
  * selectSql(items, { table: "items", columns: ["id", "value"], key: "id", after: 5n }).sql;
- * // 'SELECT "id", "value", "id"::int8 FROM "public"."items" WHERE "id" > $1 ORDER BY "id"'
+ * // 'SELECT "id", "value", "id"::int8 FROM "public"."items" WHERE "id" > $1 ORDER BY "public"."items"."id"'
  * ```
  */
 export function selectSql(
@@ -145,7 +145,8 @@ export function selectSql(
   let order = "";
   if (query.key !== undefined) {
     list.push(`${quoteIdent(query.key)}::int8`);
-    order = ` ORDER BY ${quoteIdent(query.key)}`;
+    // Qualified: a bare name would also match the int8 copy in the output list.
+    order = ` ORDER BY ${from}.${quoteIdent(query.key)}`;
   }
   return { sql: `SELECT ${list.join(", ")} FROM ${from}${where}${order}${limit}`, params };
 }

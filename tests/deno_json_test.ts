@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { OPTIONS } from "../lib/config.ts";
+import { DRIVER_ENV } from "../lib/postgres_options.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const tasks: Record<string, string> = JSON.parse(await Deno.readTextFile(`${root}deno.json`)).tasks;
 
 Deno.test("start, dev and compile may read exactly Sluice's environment variables", () => {
-  const expected = OPTIONS.map((o) => o.env).sort();
+  // Plus the two the PostgreSQL driver reads whatever options it is given.
+  const expected = [...OPTIONS.map((o) => o.env), ...DRIVER_ENV].sort();
   for (const name of ["start", "dev", "compile"]) {
     const list = /--allow-env=(\S+)/.exec(tasks[name])?.[1];
     assert.ok(list, `${name} has no --allow-env= list`);
