@@ -120,7 +120,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     realMedia,
     health,
     compression,
-    { source },
+    {
+      source,
+      limits: {
+        maxRows: config.exportMaxRows,
+        maxBytes: config.exportMaxBytes,
+        maxSeconds: config.exportMaxSeconds,
+      },
+    },
     metrics,
   );
   const inFlight = new InFlight();

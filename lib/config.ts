@@ -34,6 +34,9 @@ export interface Config {
   rateLimitAfter: number;
   cert: string;
   key: string;
+  exportMaxRows: number;
+  exportMaxBytes: number;
+  exportMaxSeconds: number;
 }
 
 /** Thrown for a bad flag or variable; its message is the one line printed. */
@@ -307,6 +310,30 @@ export const OPTIONS: readonly AnySpec[] = [
     default: "",
     help: "PEM private key for --cert",
     parse: readableFile,
+  },
+  {
+    key: "exportMaxRows",
+    flag: "export-max-rows",
+    env: "EXPORT_MAX_ROWS",
+    default: "0",
+    help: "rows one export may send; more is refused (413) or fails honestly (0: no limit)",
+    parse: count,
+  },
+  {
+    key: "exportMaxBytes",
+    flag: "export-max-bytes",
+    env: "EXPORT_MAX_BYTES",
+    default: "0",
+    help: "bytes one export may produce, such as 2g; past it the export fails (0: no limit)",
+    parse: byteSize,
+  },
+  {
+    key: "exportMaxSeconds",
+    flag: "export-max-seconds",
+    env: "EXPORT_MAX_SECONDS",
+    default: "3600",
+    help: "seconds one export may run; past it the export fails (0: no limit)",
+    parse: seconds,
   },
 ];
 

@@ -12,6 +12,7 @@ const TITLES: Record<number, string> = {
   405: "Method Not Allowed",
   406: "Not Acceptable",
   412: "Precondition Failed",
+  413: "Content Too Large",
   416: "Range Not Satisfiable",
   429: "Too Many Requests",
   500: "Internal Server Error",

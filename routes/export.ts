@@ -18,6 +18,7 @@ import {
   type RowProgress,
 } from "../lib/row_format.ts";
 import { SerializedRows } from "../lib/serialized_rows.ts";
+import { ExportLimitError, type ExportLimits, LimitedExport } from "../lib/export_limits.ts";
 import { streamResponse } from "../lib/stream_response.ts";
 import { pickColumns, type TableInfo } from "../lib/table_schema.ts";
 
@@ -27,6 +28,8 @@ export interface ExportOptions {
   source: ExportSource;
   /** Bytes per write. @default 65536 */
   chunkSize?: number;
+  /** Caps on one export (0: none). @default no caps */
+  limits?: ExportLimits;
 }
 
 /** What one export streams. */
@@ -180,6 +183,16 @@ async function exportRows(req: Request, options: ExportOptions, plan: ExportPlan
     limit: plan.limit,
   }, { count: table.type === "table" });
   if (reader.total !== undefined) headers.set("x-total-rows", String(reader.total));
+  const limits = options.limits ?? { maxRows: 0, maxBytes: 0, maxSeconds: 0 };
+  if (limits.maxRows > 0 && reader.total !== undefined && reader.total > limits.maxRows) {
+    // Known before the first byte: refuse cleanly instead of failing half-way.
+    await reader.return();
+    throw new HttpError(
+      413,
+      `This export has ${reader.total} rows, more than the limit of ${limits.maxRows}; ` +
+        "export it in pieces with ?limit= and ?after=",
+    );
+  }
   if (req.method === "HEAD") {
     await reader.return();
     headers.set("cache-control", "no-store");
@@ -187,7 +200,11 @@ async function exportRows(req: Request, options: ExportOptions, plan: ExportPlan
     return new Response(new ReadableStream({ start: (c) => c.close() }), { headers });
   }
   const progress: RowProgress = { rows: 0, lastRow: undefined };
-  const text = new SerializedRows(format, columns, reader, { bom: plan.bom, progress });
+  const text = new LimitedExport(
+    new SerializedRows(format, columns, reader, { bom: plan.bom, progress }),
+    limits,
+    progress,
+  );
   return await streamResponse(text, {
     headers,
     chunkSize: options.chunkSize,
@@ -196,15 +213,18 @@ async function exportRows(req: Request, options: ExportOptions, plan: ExportPlan
 }
 
 /** The NDJSON error record: how many rows came before it, and where to resume. */
-function failureRecord(_error: unknown, table: TableInfo, progress: RowProgress): string {
+function failureRecord(error: unknown, table: TableInfo, progress: RowProgress): string {
   const last = progress.lastRow?.[progress.lastRow.length - 1];
   const resume = table.key !== undefined && typeof last === "bigint"
     ? { after: Number.isSafeInteger(Number(last)) ? Number(last) : String(last) }
     : {};
+  const limited = error instanceof ExportLimitError;
   return ndjsonErrorRecord({
-    status: 500,
-    title: "Internal Server Error",
-    detail: `The export failed after ${progress.rows} rows; see the server log.` +
+    status: limited ? 413 : 500,
+    title: limited ? "Content Too Large" : "Internal Server Error",
+    detail: (limited
+      ? `${error.message} after ${progress.rows} rows.`
+      : `The export failed after ${progress.rows} rows; see the server log.`) +
       ("after" in resume ? ` Resume with ?after=${resume.after}.` : ""),
     rows: progress.rows,
     ...resume,
