@@ -127,10 +127,9 @@ export function driverOptions(
     // Unnamed statements: `?columns=` makes many distinct queries, and a
     // per-connection cache of prepared statements would keep them all.
     prepare: false,
-    // The driver's default. Sluice casts array types to text anyway, but in
-    // npm:postgres 3.4.9 a connection opened by reserve() without this
-    // never settles the reserve() (porsager/postgres#751).
-    fetch_types: true,
+    // Sluice casts what it does not parse to text (lib/postgres_catalog.ts),
+    // so the driver need not read the array types on each new connection.
+    fetch_types: false,
     types: { bigint: BIGINT },
     connection: { application_name: options.applicationName ?? "sluice" },
     onnotice: () => {},

@@ -15,6 +15,7 @@ import type {
 import { HttpError } from "./http_error.ts";
 import { describePgTable, listPgTables, quoteIdent } from "./postgres_catalog.ts";
 import { driverOptions, redactUrl } from "./postgres_options.ts";
+import { ClientPool, isConnectionError } from "./postgres_pool.ts";
 import { PostgresReader } from "./postgres_reader.ts";
 import type { TableInfo } from "./table_schema.ts";
 
@@ -22,7 +23,7 @@ import type { TableInfo } from "./table_schema.ts";
 export interface PostgresSourceOptions {
   /** Connections for exports (each export holds one while it streams). @default 10 */
   poolSize?: number;
-  /** Rows per FETCH. @default 1000 */
+  /** Rows per FETCH. @default 500 */
   batchRows?: number;
   /** How long an export waits for a free connection before a 503. @default 5000 */
   acquireTimeoutMs?: number;
@@ -35,34 +36,10 @@ export interface PostgresSourceOptions {
 // deno-lint-ignore no-explicit-any
 type AnySql = Sql<any>;
 
-/** Driver and server errors that mean "the database cannot be reached", not "this query failed". */
-const CONNECTION_CODES = new Set([
-  "CONNECTION_CLOSED",
-  "CONNECTION_ENDED",
-  "CONNECTION_DESTROYED",
-  "CONNECT_TIMEOUT",
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "ETIMEDOUT",
-  "EPIPE",
-  "57P01", // admin_shutdown
-  "57P02", // crash_shutdown
-  "57P03", // cannot_connect_now
-]);
-
-/** Whether an error from the driver means the database is unreachable. */
-export function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === "string" && (CONNECTION_CODES.has(code) || code.startsWith("08"));
-}
-
 /**
- * Exports from PostgreSQL. Two pools: `poolSize` connections for the exports
- * themselves, and one more for the catalog, `/healthz` and cancelling, so
- * that those still answer when every export connection is busy.
+ * Exports from PostgreSQL. `poolSize` connections for the exports themselves
+ * (lib/postgres_pool.ts), and one more for the catalog, `/healthz` and
+ * cancelling, so that those still answer when every export connection is busy.
  *
  * @example
  * ```ts
@@ -72,7 +49,7 @@ export function isConnectionError(error: unknown): boolean {
  */
 export class PostgresSource implements ExportSource, AsyncDisposable {
   readonly kind = "postgres";
-  readonly #pool: AnySql;
+  readonly #pool: ClientPool;
   readonly #meta: AnySql;
   readonly #options: PostgresSourceOptions;
   readonly #log: (line: string) => void;
@@ -81,7 +58,8 @@ export class PostgresSource implements ExportSource, AsyncDisposable {
   private constructor(url: URL, options: PostgresSourceOptions) {
     this.#options = options;
     this.#log = options.log ?? console.error;
-    this.#pool = postgres(url.href, driverOptions(url, { max: options.poolSize ?? 10 }));
+    const client = () => postgres(url.href, driverOptions(url, { max: 1 }));
+    this.#pool = new ClientPool(options.poolSize ?? 10, client);
     this.#meta = postgres(url.href, driverOptions(url, { max: 1 }));
   }
 
@@ -116,17 +94,23 @@ export class PostgresSource implements ExportSource, AsyncDisposable {
   async countRows(table: string): Promise<number> {
     const { schema } = await this.#guard(describePgTable(this.#meta, table));
     const from = `${quoteIdent(schema)}.${quoteIdent(table)}`;
-    const [{ count }] = await this.#guard(this.#pool.unsafe(`SELECT count(*) FROM ${from}`));
-    return Number(count);
+    const client = await this.#acquire();
+    try {
+      const [{ count }] = await this.#guard(client.unsafe(`SELECT count(*) FROM ${from}`));
+      return Number(count);
+    } finally {
+      this.#pool.release(client);
+    }
   }
 
-  /** Reserves a connection (503 after `acquireTimeoutMs`) and opens the cursor on it. */
+  /** Borrows a connection (503 after `acquireTimeoutMs`) and opens the cursor on it. */
   async openReader(query: TableQuery, options: ReaderOptions = {}): Promise<RowReader> {
-    const conn = await this.#reserve();
-    return await this.#guard(PostgresReader.open(conn, query, {
+    const client = await this.#acquire();
+    return await this.#guard(PostgresReader.open(client, query, {
       ...options,
       batchRows: this.#options.batchRows,
       cancel: (pid) => this.#meta.unsafe("SELECT pg_cancel_backend($1)", [pid]),
+      release: () => this.#pool.release(client),
     }));
   }
 
@@ -154,24 +138,17 @@ export class PostgresSource implements ExportSource, AsyncDisposable {
 
   /** Ends both pools, cutting off queries still running after a second. */
   async close(): Promise<void> {
-    await Promise.all([this.#pool.end({ timeout: 1 }), this.#meta.end({ timeout: 1 })]);
+    await Promise.all([this.#pool.end(1), this.#meta.end({ timeout: 1 })]);
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
-  async #reserve() {
-    const reserving = this.#guard(this.#pool.reserve());
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(resolve, this.#options.acquireTimeoutMs ?? 5000, undefined);
-    });
-    const conn = await Promise.race([reserving, timeout]).finally(() => clearTimeout(timer));
-    if (conn !== undefined) return conn;
-    // Still queued: give the connection back when it comes.
-    reserving.then((late) => late.release(), () => {});
-    const size = this.#options.poolSize ?? 10;
+  async #acquire(): Promise<AnySql> {
+    const client = await this.#pool.acquire(this.#options.acquireTimeoutMs ?? 5000);
+    if (client !== undefined) return client;
+    const size = this.#pool.size;
     throw new HttpError(
       503,
       `All ${size} database connection${

@@ -15,7 +15,7 @@ import type { PgCluster } from "./postgres.ts";
  * - `plain`: no primary key; `pairs`: a two-column key (neither has an
  *   integer key); `odd.csv`: a name that ends like a format; `we"ird`: a
  *   quote in the name; `recent`: a view; `small_key`: an int4 key.
- * - `slow`: a view whose rows after the first 1000 take 20 ms each.
+ * - `slow`: a view of 5000 rows in order, those after the first 1000 taking 20 ms each.
  */
 const EXTRAS = `
 CREATE TABLE kinds (
@@ -41,8 +41,8 @@ CREATE TABLE small_key (k integer PRIMARY KEY, v text);
 INSERT INTO small_key SELECT g, 'v' || g FROM generate_series(1, 5) g;
 CREATE VIEW recent AS SELECT id, note FROM items WHERE id > 4990;
 CREATE VIEW slow AS
-  SELECT id, CASE WHEN id > 1000 THEN (SELECT 'slow' FROM pg_sleep(0.02)) ELSE 'fast' END AS x
-  FROM items;
+  SELECT g AS id, CASE WHEN g > 1000 THEN 'slow' || pg_sleep(0.02)::text ELSE 'fast' END AS x
+  FROM generate_series(1, 5000) AS g;
 `;
 
 /**
