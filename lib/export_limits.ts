@@ -28,6 +28,7 @@ export class ExportLimitError extends HttpError {
 }
 
 const encoder = new TextEncoder();
+// deno-lint-ignore no-control-regex
 const NON_ASCII = /[^\x00-\x7f]/;
 
 /** UTF-8 length of a string; cheap for ASCII, which exports mostly are. */
