@@ -2,96 +2,11 @@
  * main.ts as a process: flags, environment, --help, and draining on SIGTERM.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { OPTIONS } from "../lib/config.ts";
 import { makeTempTree } from "./support/server.ts";
+import { spawnSluice } from "./support/sluice_process.ts";
 
-const REPO = fileURLToPath(new URL("..", import.meta.url));
 const MiB = 1024 * 1024;
-
-/** A spawned Sluice whose stdout is read line by line in the background. */
-interface Proc extends AsyncDisposable {
-  child: Deno.ChildProcess;
-  stdout: string[];
-  stderr: string[];
-  /** Waits (bounded) for a stdout line matching `pattern`. */
-  waitForLine(pattern: RegExp, ms?: number): Promise<RegExpExecArray>;
-}
-
-function collectLines(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {
-  return (async () => {
-    let partial = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      const lines = (partial + chunk).split("\n");
-      partial = lines.pop()!;
-      into.push(...lines);
-    }
-    if (partial !== "") into.push(partial);
-  })();
-}
-
-function spawnSluice(args: string[], env: Record<string, string> = {}): Proc {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write=./data",
-      "--allow-env",
-      "main.ts",
-      ...args,
-    ],
-    cwd: REPO,
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const reading = Promise.all([
-    collectLines(child.stdout, stdout),
-    collectLines(child.stderr, stderr),
-  ]);
-  return {
-    child,
-    stdout,
-    stderr,
-    async waitForLine(pattern, ms = 15_000) {
-      const deadline = Date.now() + ms;
-      while (Date.now() < deadline) {
-        for (const line of stdout) {
-          const match = pattern.exec(line);
-          if (match !== null) return match;
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error(`No line matched ${pattern}:\n${stdout.join("\n")}\n${stderr.join("\n")}`);
-    },
-    async [Symbol.asyncDispose]() {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // Already exited.
-      }
-      await child.status;
-      await reading;
-    },
-  };
-}
-
-/** The exit status, or a failure when the process does not exit within `ms`. */
-async function exitWithin(proc: Proc, ms: number): Promise<Deno.CommandStatus> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([proc.child.status, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 Deno.test("main.ts exits 2 at once with one stderr line naming a bad option", async () => {
   const cases: [string[], Record<string, string>, RegExp][] = [
@@ -116,7 +31,7 @@ Deno.test("main.ts exits 2 at once with one stderr line naming a bad option", as
   ];
   for (const [args, env, message] of cases) {
     await using proc = spawnSluice(args, env);
-    const status = await exitWithin(proc, 10_000);
+    const status = await proc.exitWithin(10_000);
     const label = `${JSON.stringify(args)} ${JSON.stringify(env)}`;
     assert.equal(status.code, 2, label);
     await proc[Symbol.asyncDispose](); // Reads stderr to its end.
@@ -128,7 +43,7 @@ Deno.test("main.ts exits 2 at once with one stderr line naming a bad option", as
 
 Deno.test("main.ts --help prints every option and exits 0", async () => {
   await using proc = spawnSluice(["--help"]);
-  const status = await exitWithin(proc, 10_000);
+  const status = await proc.exitWithin(10_000);
   await proc[Symbol.asyncDispose]();
   assert.equal(status.code, 0);
   assert.deepEqual(proc.stderr, []);
@@ -165,8 +80,8 @@ Deno.test("main.ts takes PORT and MEDIA_DIR from the environment", async () => {
     assert.notEqual(Number(other), port);
     proc.child.kill("SIGTERM");
     flagged.child.kill("SIGTERM");
-    assert.equal((await exitWithin(proc, 10_000)).code, 0);
-    assert.equal((await exitWithin(flagged, 10_000)).code, 0);
+    assert.equal((await proc.exitWithin(10_000)).code, 0);
+    assert.equal((await flagged.exitWithin(10_000)).code, 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -223,7 +138,7 @@ Deno.test("SIGTERM lets an in-flight download finish byte-exact, refuses new wor
     }
     assert.equal(received, size);
     assert.equal(mismatches, 0);
-    const status = await exitWithin(proc, 10_000);
+    const status = await proc.exitWithin(10_000);
     assert.equal(status.code, 0);
     assert.equal(status.signal, null);
     await proc[Symbol.asyncDispose]();

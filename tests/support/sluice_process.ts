@@ -38,14 +38,15 @@ function collectLines(stream: ReadableStream<Uint8Array>, into: string[]): Promi
  * Runs `deno run ... main.ts` with these flags from the repository's root.
  *
  * @param args Sluice's flags.
+ * @param env Environment variables for it (only these, and NO_COLOR). @default {}
  * @returns The process; `await using` kills it if it is still running.
  */
-export function spawnSluice(args: string[]): SluiceProcess {
+export function spawnSluice(args: string[], env: Record<string, string> = {}): SluiceProcess {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", "--allow-read", "--allow-write=./data", "--allow-env", "main.ts"]
       .concat(args),
     cwd: REPO,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
