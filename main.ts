@@ -5,19 +5,18 @@
  * @module
  */
 
-import { type AccessEntry, formatAccessLog } from "./lib/access_log.ts";
-import { type CompressionOptions, compressResponse } from "./lib/compression.ts";
+import type { CompressionOptions } from "./lib/compression.ts";
 import { type Config, ConfigError, parseConfig, usage } from "./lib/config.ts";
-import { errorResponse, HttpError } from "./lib/http_error.ts";
+import { errorResponse } from "./lib/http_error.ts";
 import { lineWriter } from "./lib/line_writer.ts";
+import { createHandler } from "./lib/request_pipeline.ts";
 import { InFlight } from "./lib/in_flight.ts";
 import { Metrics } from "./lib/metrics.ts";
 import { openExportSource } from "./lib/open_database.ts";
-import { CutOffError, meterResponse } from "./lib/response_meter.ts";
-import { type Route, Router, unmatchedError } from "./lib/router.ts";
+import { CutOffError } from "./lib/response_meter.ts";
+import { Router } from "./lib/router.ts";
 import { StallWatch } from "./lib/stall_watch.ts";
-import { type Slot, StreamSlots } from "./lib/stream_slots.ts";
-import { Throttle } from "./lib/throttle.ts";
+import { StreamSlots } from "./lib/stream_slots.ts";
 import { healthHandler, type HealthState } from "./routes/health.ts";
 import { mediaHandler } from "./routes/media.ts";
 import { metricsHandler } from "./routes/metrics.ts";
@@ -134,95 +133,22 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const slots = new StreamSlots(config.maxStreams, config.maxStreamsPerClient);
   const stallWatch = new StallWatch(config.stallTimeout * 1000);
 
-  const handler = async (req: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
-    const started = performance.now();
-    const tracked = inFlight.track(info.completed);
-    const url = new URL(req.url);
-    const requestId = sanitizeRequestId(req.headers.get("x-request-id"));
-    const match = router.match(req.method, url.pathname);
-    const route: Route | undefined = match.kind === "route" ? match.route : undefined;
-    // Streams are limited (slots, stall timeout, rate) when they are GET bodies.
-    const streaming = route?.streaming === true && req.method === "GET";
-    let slot: Slot | undefined;
-    let response: Response;
-    try {
-      if (match.kind !== "route") throw unmatchedError(match, req.method);
-      if (health.draining && match.route.name !== "healthz") {
-        throw new HttpError(503, "The server is shutting down; retry on another instance", {
-          headers: { "retry-after": "1" },
-        });
-      }
-      if (streaming) slot = admit(clientAddress(req, info, config.clientIpHeader));
-      response = await match.route.handler(req, match.params);
-    } catch (error) {
-      response = errorResponse(error);
-      if (response.status >= 500 && !(error instanceof HttpError)) {
-        log(`${new Date().toISOString()} ${requestId} error: ${(error as Error)?.stack ?? error}`);
-      }
-    }
-    await req.body?.cancel();
-    // Before the meter, so the log counts the bytes that went on the wire.
-    if (compression !== undefined) response = await compressResponse(req, response, compression);
-    response.headers.set("x-request-id", requestId);
-    const streamed = streaming && response.body !== null && response.status < 300;
-    if (streamed) metrics.streamStarted();
-    const metered = meterResponse(response, (end) => {
-      // A cut-off body sends nothing more; its last write may never finish.
-      if (end.outcome !== "complete") tracked.done();
-      slot?.release();
-      // Deno reads a HEAD response's body but sends none of it.
-      const bytes = req.method === "HEAD" ? 0 : end.bytes;
-      const durationMs = performance.now() - started;
-      metrics.responseEnded(
-        route?.name ?? "unmatched",
-        req.method,
-        response.status,
-        bytes,
-        streamed,
-        end.outcome,
-        durationMs / 1000,
-      );
-      const entry: AccessEntry = {
-        time: new Date(),
-        requestId,
-        method: req.method,
-        path: url.pathname + url.search,
-        status: response.status,
-        bytes,
-        durationMs,
-        outcome: end.outcome,
-        error: end.error === undefined ||
-            end.outcome === "aborted" && !(end.error instanceof CutOffError)
-          ? undefined
-          : String((end.error as Error)?.message ?? end.error),
-      };
-      log(formatAccessLog(entry, config.logFormat));
-    }, {
-      stallWatch: streamed ? stallWatch : undefined,
-      throttle: streamed && config.rateLimit > 0
-        ? new Throttle({ bytesPerSecond: config.rateLimit, burst: config.rateLimitAfter })
-        : undefined,
-    });
-    tracked.setAbort(metered.abort);
-    return metered.response;
-  };
-
-  /** Takes a stream slot for a client, or throws the 503/429 that refuses it. */
-  const admit = (client: string): Slot => {
-    const slot = slots.acquire(client);
-    if (typeof slot === "object") return slot;
-    metrics.streamRefused(slot);
-    if (slot === "server-full") {
-      throw new HttpError(503, `The server is sending ${streams(config.maxStreams)} already`, {
-        headers: { "retry-after": "5" },
-      });
-    }
-    throw new HttpError(
-      429,
-      `This client has ${streams(config.maxStreamsPerClient)} open already`,
-      { headers: { "retry-after": "5" } },
-    );
-  };
+  const handler = createHandler({
+    router,
+    health,
+    compression,
+    metrics,
+    slots,
+    stallWatch,
+    inFlight,
+    log,
+    logFormat: config.logFormat,
+    clientIpHeader: config.clientIpHeader,
+    maxStreams: config.maxStreams,
+    maxStreamsPerClient: config.maxStreamsPerClient,
+    rateLimit: config.rateLimit,
+    rateLimitAfter: config.rateLimitAfter,
+  });
 
   // Aborting it closes every connection, even one blocked on a client that reads nothing.
   const stop = new AbortController();
@@ -288,29 +214,6 @@ async function readTls(config: Config): Promise<{ cert?: string; key?: string }>
     }
   };
   return { cert: await read(config.cert, "cert"), key: await read(config.key, "key") };
-}
-
-/**
- * The client's address: the TCP peer, or with `--client-ip-header` behind a
- * proxy, the last address in that header (the hop the proxy itself added).
- */
-function clientAddress(req: Request, info: Deno.ServeHandlerInfo, header: string): string {
-  const forwarded = header === "" ? null : req.headers.get(header);
-  if (forwarded !== null) {
-    const last = forwarded.split(",").at(-1)?.trim();
-    if (last) return last;
-  }
-  const addr = info.remoteAddr as Deno.NetAddr;
-  return addr.hostname ?? "unknown";
-}
-
-function streams(n: number): string {
-  return n === 1 ? "1 stream" : `${n} streams`;
-}
-
-/** Keeps a client's X-Request-Id when it is short and plain; otherwise makes one. */
-function sanitizeRequestId(value: string | null): string {
-  return value !== null && /^[\w.:-]{1,128}$/.test(value) ? value : crypto.randomUUID().slice(0, 8);
 }
 
 async function main(): Promise<void> {
