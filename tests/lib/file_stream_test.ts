@@ -1,29 +1,11 @@
 import assert from "node:assert/strict";
 import { DEFAULT_CHUNK_SIZE, fileRangeStream } from "../../lib/file_stream.ts";
-import { makeTempTree } from "../support/server.ts";
+import { assertClosed, openTempFile } from "../support/temp_file.ts";
 
 const DATA = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
 
 /** Opens a temp copy of `data`; the file and its folder go away with `await using`. */
-async function openData(data: Uint8Array = DATA) {
-  const dir = await makeTempTree({ "data.bin": data });
-  const file = await Deno.open(`${dir}/data.bin`);
-  return {
-    file,
-    async [Symbol.asyncDispose]() {
-      try {
-        file.close();
-      } catch {
-        // The stream closed it, as it should.
-      }
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
-
-function assertClosed(file: Deno.FsFile) {
-  assert.throws(() => file.close(), Deno.errors.BadResource, "the file is still open");
-}
+const openData = (data: Uint8Array = DATA) => openTempFile(data);
 
 const concat = (chunks: Uint8Array[]) => new Uint8Array(chunks.flatMap((c) => [...c]));
 

@@ -2,29 +2,11 @@ import assert from "node:assert/strict";
 import { DEFAULT_CHUNK_SIZE } from "../../lib/file_stream.ts";
 import { multipartByteranges } from "../../lib/multipart_byteranges.ts";
 import { parseByteranges } from "../support/http.ts";
-import { makeTempTree } from "../support/server.ts";
+import { assertClosed, openTempFile } from "../support/temp_file.ts";
 
 const decoder = new TextDecoder();
 
-async function openText(text: string | Uint8Array) {
-  const dir = await makeTempTree({ "data.txt": text });
-  const file = await Deno.open(`${dir}/data.txt`);
-  return {
-    file,
-    async [Symbol.asyncDispose]() {
-      try {
-        file.close();
-      } catch {
-        // The body closed it, as it should.
-      }
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
-
-function assertClosed(file: Deno.FsFile) {
-  assert.throws(() => file.close(), Deno.errors.BadResource, "the file is still open");
-}
+const openText = openTempFile;
 
 async function readAll(body: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   return new Uint8Array(await new Response(body).arrayBuffer());
