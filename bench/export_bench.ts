@@ -9,7 +9,7 @@
 
 import { createDemoDatabase } from "../lib/demo_db.ts";
 import { median } from "./files_bench.ts";
-import { readProcFile } from "./rss.ts";
+import { memoryKiB as memory, sha256File as sha256 } from "./rss.ts";
 import type { BenchContext, Row, Section } from "./section.ts";
 import { type ServerProcess, spawnServer } from "./server_process.ts";
 import { runProgram } from "./tools.ts";
@@ -52,21 +52,6 @@ async function transfer(ctx: BenchContext, url: string, out = "/dev/null"): Prom
     }
   }
   return { status: res.status, bytes, firstByte, total: (performance.now() - started) / 1000 };
-}
-
-async function sha256(path: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** VmRSS (now) and VmHWM (peak) of a process, in KiB. */
-async function memory(pid: number): Promise<{ rss?: number; peak?: number }> {
-  const status = await readProcFile(`/proc/${pid}/status`) ?? "";
-  const field = (name: string) => {
-    const match = new RegExp(`^${name}:\\s+(\\d+) kB$`, "m").exec(status);
-    return match === null ? undefined : Number(match[1]);
-  };
-  return { rss: field("VmRSS"), peak: field("VmHWM") };
 }
 
 /**

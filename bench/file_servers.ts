@@ -21,6 +21,28 @@ import type { Tools } from "./tools.ts";
  * @param cleanup Where its stop goes.
  * @returns The running Sluice.
  */
+/**
+ * `deno run` arguments that start Sluice as `deno task start` does (same V8
+ * flag, same permissions), on a free port.
+ *
+ * @param args Flags after `--port 0`.
+ * @returns The arguments for `Deno.execPath()`, run from the repository's root.
+ */
+export function sluiceArgs(args: string[]): string[] {
+  return [
+    "run",
+    "--v8-flags=--max-semi-space-size=8",
+    "--allow-net",
+    "--allow-read",
+    "--allow-write=./data",
+    "--allow-env",
+    "main.ts",
+    "--port",
+    "0",
+    ...args,
+  ];
+}
+
 export async function startSluice(
   repoRoot: string,
   args: string[],
@@ -29,18 +51,7 @@ export async function startSluice(
   const server = await spawnServer({
     label: "sluice",
     command: Deno.execPath(),
-    args: [
-      "run",
-      "--v8-flags=--max-semi-space-size=8",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write=./data",
-      "--allow-env",
-      "main.ts",
-      "--port",
-      "0",
-      ...args,
-    ],
+    args: sluiceArgs(args),
     cwd: repoRoot,
     ready: /Sluice listening on http:\/\/127\.0\.0\.1:(\d+)\//,
   });

@@ -14,7 +14,8 @@
 
 import { createHash } from "node:crypto";
 import { median } from "./files_bench.ts";
-import { peakRssKiB, readProcFile } from "./rss.ts";
+import { memoryKiB, peakRssKiB } from "./rss.ts";
+import { sluiceArgs } from "./file_servers.ts";
 import type { BenchContext, Row, Section } from "./section.ts";
 import { runProgram } from "./tools.ts";
 
@@ -74,16 +75,7 @@ interface LoadServer {
 
 async function startServer(ctx: BenchContext, mediaDir: string): Promise<LoadServer> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--v8-flags=--max-semi-space-size=8",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write=./data",
-      "--allow-env",
-      "main.ts",
-      "--port",
-      "0",
+    args: sluiceArgs([
       "--media-dir",
       mediaDir,
       "--log-format",
@@ -94,7 +86,7 @@ async function startServer(ctx: BenchContext, mediaDir: string): Promise<LoadSer
       "x-forwarded-for",
       "--drain-timeout",
       "1",
-    ],
+    ]),
     cwd: ctx.repoRoot,
     stdin: "null",
     stdout: "piped",
@@ -274,7 +266,7 @@ async function run(ctx: BenchContext): Promise<Row[]> {
   await Deno.truncate(`${dir}/stalled.bin`, STALLED_FILE_BYTES);
 
   const server = await startServer(ctx, dir);
-  const startRss = /^VmRSS:\s+(\d+)/m.exec(await readProcFile(`/proc/${server.pid}/status`) ?? "");
+  const { rss: startRss } = await memoryKiB(server.pid);
   ctx.log(
     `load: ${
       p.groups.map((g) => `${g.clients} readers of ${g.bytes} B at ${g.rate} B/s`).join(", ")
@@ -380,7 +372,7 @@ async function run(ctx: BenchContext): Promise<Row[]> {
       higherIsBetter: false,
       values: { sluice: peak === undefined ? undefined : peak / 1024 },
       note: `RSS before the load: ${
-        startRss === null ? "?" : (Number(startRss[1]) / 1024).toFixed(1)
+        startRss === undefined ? "?" : (startRss / 1024).toFixed(1)
       } MiB`,
     },
   ];

@@ -11,7 +11,7 @@ import { createDemoDatabase } from "../lib/demo_db.ts";
 import { createPostgresDemo } from "../lib/postgres_demo.ts";
 import { startPgCluster } from "../tests/support/postgres.ts";
 import { median } from "./files_bench.ts";
-import { readProcFile } from "./rss.ts";
+import { memoryKiB as memory, sha256File as sha256 } from "./rss.ts";
 import type { BenchContext, Row, Section } from "./section.ts";
 import type { ServerProcess } from "./server_process.ts";
 import { runProgram } from "./tools.ts";
@@ -40,19 +40,6 @@ async function download(ctx: BenchContext, url: string, out = "/dev/null") {
     await Deno.writeFile(out, new Uint8Array(await new Blob(parts).arrayBuffer()));
   }
   return { status: res.status, bytes, firstByte, total: (performance.now() - started) / 1000 };
-}
-
-async function sha256(path: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** VmRSS and VmHWM of a process, in KiB. */
-async function memory(pid: number): Promise<{ rss?: number; peak?: number }> {
-  const status = await readProcFile(`/proc/${pid}/status`) ?? "";
-  const field = (name: string) =>
-    Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, "m").exec(status)?.[1]) || undefined;
-  return { rss: field("VmRSS"), peak: field("VmHWM") };
 }
 
 /** PostgreSQL beside SQLite, both behind Sluice. */

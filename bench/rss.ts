@@ -26,15 +26,40 @@ export async function readProcFile(path: string): Promise<string | undefined> {
 }
 
 /**
+ * Reads a process's resident set size now (VmRSS) and its peak since it
+ * started (VmHWM).
+ *
+ * @param pid The process.
+ * @returns KiB each, undefined when /proc has no such process.
+ */
+export async function memoryKiB(pid: number): Promise<{ rss?: number; peak?: number }> {
+  const status = await readProcFile(`/proc/${pid}/status`) ?? "";
+  const field = (name: string) => {
+    const match = new RegExp(`^${name}:\\s+(\\d+)\\s+kB$`, "m").exec(status);
+    return match === null ? undefined : Number(match[1]);
+  };
+  return { rss: field("VmRSS"), peak: field("VmHWM") };
+}
+
+/**
  * Reads a process's peak resident set size (VmHWM) since it started.
  *
  * @param pid The process.
  * @returns KiB, or undefined when /proc has no such process.
  */
 export async function peakRssKiB(pid: number): Promise<number | undefined> {
-  const status = await readProcFile(`/proc/${pid}/status`);
-  const match = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status ?? "");
-  return match === null ? undefined : Number(match[1]);
+  return (await memoryKiB(pid)).peak;
+}
+
+/**
+ * The SHA-256 of a file, in hex, for checking that servers sent the same bytes.
+ *
+ * @param path The file.
+ * @returns 64 hex digits.
+ */
+export async function sha256File(path: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Clock ticks per second in /proc/PID/stat (USER_HZ, 100 on Linux's usual builds). */
