@@ -5,18 +5,18 @@
  * @module
  */
 
-import type { CompressionOptions } from "./lib/compression.ts";
-import { type Config, ConfigError, parseConfig, usage } from "./lib/config.ts";
-import { errorResponse } from "./lib/http_error.ts";
-import { lineWriter } from "./lib/line_writer.ts";
-import { createHandler } from "./lib/request_pipeline.ts";
-import { InFlight } from "./lib/in_flight.ts";
-import { Metrics } from "./lib/metrics.ts";
-import { openExportSource } from "./lib/open_database.ts";
-import { CutOffError } from "./lib/response_meter.ts";
-import { Router } from "./lib/router.ts";
-import { StallWatch } from "./lib/stall_watch.ts";
-import { StreamSlots } from "./lib/stream_slots.ts";
+import type { CompressionOptions } from "./lib/http/compression.ts";
+import { type Config, ConfigError, parseConfig, usage } from "./lib/server/config.ts";
+import { errorResponse } from "./lib/http/http_error.ts";
+import { lineWriter } from "./lib/streams/line_writer.ts";
+import { createHandler } from "./lib/server/request_pipeline.ts";
+import { InFlight } from "./lib/server/in_flight.ts";
+import { Metrics } from "./lib/server/metrics.ts";
+import { openExportSource } from "./lib/export/open_database.ts";
+import { CutOffError } from "./lib/server/response_meter.ts";
+import { Router } from "./lib/http/router.ts";
+import { StallWatch } from "./lib/server/stall_watch.ts";
+import { StreamSlots } from "./lib/server/stream_slots.ts";
 import { healthHandler, type HealthState } from "./routes/health.ts";
 import { mediaHandler } from "./routes/media.ts";
 import { metricsHandler } from "./routes/metrics.ts";

@@ -15,8 +15,12 @@
 
 import { parseArgs } from "node:util";
 import postgres from "postgres";
-import { createPostgresDemo } from "./lib/postgres_demo.ts";
-import { checkDatabaseUrl, driverOptions, redactUrl } from "./lib/postgres_options.ts";
+import { createPostgresDemo } from "./lib/export/postgres/postgres_demo.ts";
+import {
+  checkDatabaseUrl,
+  driverOptions,
+  redactUrl,
+} from "./lib/export/postgres/postgres_options.ts";
 
 const USAGE = "Usage: deno task seed --database-url postgres://user:password@host:port/database " +
   "[--rows N] [--replace]";

@@ -17,7 +17,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { type Coding, compressResponse } from "../lib/compression.ts";
+import { type Coding, compressResponse } from "../lib/http/compression.ts";
 
 const MiB = 1024 * 1024;
 const { values } = parseArgs({

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { createDemoDatabase } from "../lib/demo_db.ts";
+import { createDemoDatabase } from "../lib/export/sqlite/demo_db.ts";
 import { median } from "./files_bench.ts";
 import { memoryKiB as memory, sha256File as sha256 } from "./rss.ts";
 import type { BenchContext, Row, Section } from "./section.ts";

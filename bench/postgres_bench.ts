@@ -7,8 +7,8 @@
  * @module
  */
 
-import { createDemoDatabase } from "../lib/demo_db.ts";
-import { createPostgresDemo } from "../lib/postgres_demo.ts";
+import { createDemoDatabase } from "../lib/export/sqlite/demo_db.ts";
+import { createPostgresDemo } from "../lib/export/postgres/postgres_demo.ts";
 import { startPgCluster } from "../tests/support/postgres.ts";
 import { median } from "./files_bench.ts";
 import { memoryKiB as memory, sha256File as sha256 } from "./rss.ts";

@@ -6,21 +6,21 @@
  * @module
  */
 
-import { contentDisposition } from "../lib/content_disposition.ts";
-import type { ExportSource } from "../lib/export_source.ts";
-import { HttpError } from "../lib/http_error.ts";
-import { preferredType } from "../lib/negotiate.ts";
-import type { Handler } from "../lib/router.ts";
+import { contentDisposition } from "../lib/http/content_disposition.ts";
+import type { ExportSource } from "../lib/export/export_source.ts";
+import { HttpError } from "../lib/http/http_error.ts";
+import { preferredType } from "../lib/http/negotiate.ts";
+import type { Handler } from "../lib/http/router.ts";
 import {
   ndjsonErrorRecord,
   ROW_FORMATS,
   type RowFormatName,
   type RowProgress,
-} from "../lib/row_format.ts";
-import { SerializedRows } from "../lib/serialized_rows.ts";
-import { ExportLimitError, type ExportLimits, LimitedExport } from "../lib/export_limits.ts";
-import { streamResponse } from "../lib/stream_response.ts";
-import { pickColumns, type TableInfo } from "../lib/table_schema.ts";
+} from "../lib/export/row_format.ts";
+import { SerializedRows } from "../lib/export/serialized_rows.ts";
+import { ExportLimitError, type ExportLimits, LimitedExport } from "../lib/export/export_limits.ts";
+import { streamResponse } from "../lib/streams/stream_response.ts";
+import { pickColumns, type TableInfo } from "../lib/export/table_schema.ts";
 
 /** Options for the export handlers. */
 export interface ExportOptions {

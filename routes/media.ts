@@ -5,13 +5,13 @@
  * @module
  */
 
-import { readListing, renderListingHtml } from "../lib/dir_listing.ts";
-import type { CompressionOptions } from "../lib/compression.ts";
-import { HttpError } from "../lib/http_error.ts";
-import { preferredType } from "../lib/negotiate.ts";
-import type { Handler } from "../lib/router.ts";
-import { decodePathSegments, resolveInside } from "../lib/safe_path.ts";
-import { serveFile } from "../lib/serve_file.ts";
+import { readListing, renderListingHtml } from "../lib/files/dir_listing.ts";
+import type { CompressionOptions } from "../lib/http/compression.ts";
+import { HttpError } from "../lib/http/http_error.ts";
+import { preferredType } from "../lib/http/negotiate.ts";
+import type { Handler } from "../lib/http/router.ts";
+import { decodePathSegments, resolveInside } from "../lib/files/safe_path.ts";
+import { serveFile } from "../lib/files/serve_file.ts";
 
 /** Options for {@linkcode mediaHandler}. */
 export interface MediaOptions {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Metrics } from "../lib/metrics.ts";
+import type { Metrics } from "../lib/server/metrics.ts";
 
 /**
  * Builds the `/metrics` handler.

@@ -7,10 +7,10 @@
  */
 
 import { fileURLToPath } from "node:url";
-import type { CompressionOptions } from "../lib/compression.ts";
-import { HttpError } from "../lib/http_error.ts";
-import type { Handler } from "../lib/router.ts";
-import { serveFile } from "../lib/serve_file.ts";
+import type { CompressionOptions } from "../lib/http/compression.ts";
+import { HttpError } from "../lib/http/http_error.ts";
+import type { Handler } from "../lib/http/router.ts";
+import { serveFile } from "../lib/files/serve_file.ts";
 
 /** Options for {@linkcode pageHandler}. */
 export interface PageOptions {

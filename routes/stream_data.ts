@@ -5,10 +5,10 @@
  * @module
  */
 
-import { HttpError } from "../lib/http_error.ts";
-import type { Handler } from "../lib/router.ts";
-import { streamResponse } from "../lib/stream_response.ts";
-import { textLines } from "../lib/text_lines.ts";
+import { HttpError } from "../lib/http/http_error.ts";
+import type { Handler } from "../lib/http/router.ts";
+import { streamResponse } from "../lib/streams/stream_response.ts";
+import { textLines } from "../lib/streams/text_lines.ts";
 
 /** Options for {@linkcode streamDataHandler}. */
 export interface StreamDataOptions {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { OPTIONS } from "../lib/config.ts";
-import { DRIVER_ENV } from "../lib/postgres_options.ts";
+import { OPTIONS } from "../lib/server/config.ts";
+import { DRIVER_ENV } from "../lib/export/postgres/postgres_options.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const tasks: Record<string, string> = JSON.parse(await Deno.readTextFile(`${root}deno.json`)).tasks;

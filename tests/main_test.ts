@@ -2,7 +2,7 @@
  * main.ts as a process: flags, environment, --help, and draining on SIGTERM.
  */
 import assert from "node:assert/strict";
-import { OPTIONS } from "../lib/config.ts";
+import { OPTIONS } from "../lib/server/config.ts";
 import { makeTempTree } from "./support/server.ts";
 import { spawnSluice } from "./support/sluice_process.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { OPTIONS } from "../lib/config.ts";
+import { OPTIONS } from "../lib/server/config.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const readme = await Deno.readTextFile(`${root}README.md`);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { compressResponse, variantEtag } from "../../lib/compression.ts";
+import { compressResponse, variantEtag } from "../../lib/http/compression.ts";
 import { openRaw, readAll, type StreamedResponse } from "../support/raw_stream.ts";
 import { makeTempTree, startTestServer, type TestServer } from "../support/server.ts";
 

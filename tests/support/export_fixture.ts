@@ -7,7 +7,7 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
-import { createDemoDatabase } from "../../lib/demo_db.ts";
+import { createDemoDatabase } from "../../lib/export/sqlite/demo_db.ts";
 
 /** A database file in a temporary folder, removed on dispose. */
 export interface ExportDb extends AsyncDisposable {

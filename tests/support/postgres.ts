@@ -12,7 +12,7 @@
  */
 
 import postgres, { type Sql } from "postgres";
-import { checkDatabaseUrl, driverOptions } from "../../lib/postgres_options.ts";
+import { checkDatabaseUrl, driverOptions } from "../../lib/export/postgres/postgres_options.ts";
 
 /** A running cluster. */
 export interface PgCluster {

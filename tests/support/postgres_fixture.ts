@@ -5,7 +5,7 @@
  * @module
  */
 
-import { createPostgresDemo } from "../../lib/postgres_demo.ts";
+import { createPostgresDemo } from "../../lib/export/postgres/postgres_demo.ts";
 import type { PgCluster } from "./postgres.ts";
 
 /**

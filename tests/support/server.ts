@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Config, parseConfig } from "../../lib/config.ts";
+import { type Config, parseConfig } from "../../lib/server/config.ts";
 import { startServer } from "../../main.ts";
 
 /** A Sluice started for one test. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
-import { serializeRows } from "../../../lib/row_format.ts";
+import { serializeRows } from "../../../lib/export/row_format.ts";
 import {
   exportUrl,
   formatBytes,

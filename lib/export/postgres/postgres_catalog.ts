@@ -1,0 +1,152 @@
+/**
+ * What a PostgreSQL export may read, taken from the catalog of the session's
+ * current schema (the first of `search_path` that exists): tables,
+ * partitioned tables, views and materialized views that the user may SELECT.
+ * Request parameters are checked against these names and only ever reach SQL
+ * quoted as identifiers.
+ *
+ * @module
+ */
+
+import type { Sql } from "postgres";
+import type { TableQuery, TableSummary } from "../export_source.ts";
+import { noSuchTable, type TableInfo } from "../table_schema.ts";
+
+/**
+ * Types read as the driver parses them: booleans, integers (int8 as BigInt),
+ * floats, bytea (bytes) and strings. Every other type is cast to text, so an
+ * export shows PostgreSQL's own text for numeric, dates, json, arrays, uuid…
+ */
+const NATIVE_TYPES = new Set([16, 17, 19, 20, 21, 23, 25, 26, 700, 701, 1042, 1043]);
+
+// deno-lint-ignore no-explicit-any
+type AnySql = Sql<any>;
+
+/** One row per column of a readable relation in the current schema, with its integer key. */
+const DESCRIBE = `
+SELECT n.nspname::text AS schema, c.relkind::text AS kind, a.attname::text AS column,
+  a.atttypid::int AS type,
+  (SELECT ka.attname::text FROM pg_index i
+     JOIN pg_attribute ka ON ka.attrelid = i.indrelid AND ka.attnum = i.indkey[0]
+   WHERE i.indrelid = c.oid AND i.indisprimary AND i.indnkeyatts = 1
+     AND ka.atttypid IN (20, 21, 23)) AS key
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE c.relname = $1 AND c.relkind IN ('r', 'p', 'v', 'm') AND has_table_privilege(c.oid, 'SELECT')
+ORDER BY a.attnum`;
+
+/** A relation's columns with their type OIDs, as read for one export. */
+export interface PgRelation {
+  info: TableInfo;
+  schema: string;
+  types: Map<string, number>;
+}
+
+/**
+ * The exportable tables and views, sorted bytewise (as SQLite sorts them).
+ *
+ * @param sql A connection or pool.
+ * @returns Their names and kinds.
+ */
+export async function listPgTables(sql: AnySql): Promise<TableSummary[]> {
+  const rows = await sql.unsafe(
+    `SELECT c.relname::text AS name, CASE WHEN c.relkind IN ('r', 'p') THEN 'table' ELSE 'view' END AS type
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()
+     WHERE c.relkind IN ('r', 'p', 'v', 'm') AND has_table_privilege(c.oid, 'SELECT')
+       AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+     ORDER BY c.relname COLLATE "C"`,
+  );
+  return rows.map((r) => ({ name: r.name as string, type: r.type as "table" | "view" }));
+}
+
+/**
+ * Describes one table or view.
+ *
+ * @param sql A connection or pool.
+ * @param name The name as the client gave it (matched exactly).
+ * @returns Its columns, key, schema and column types.
+ * @throws {HttpError} 404 listing the valid names when there is no such table.
+ * @example
+ * ```ts
+ * (await describePgTable(sql, "items")).info.key; // "id"
+ * ```
+ */
+export async function describePgTable(sql: AnySql, name: string): Promise<PgRelation> {
+  const rows = await sql.unsafe(DESCRIBE, [name]);
+  if (rows.length === 0) throw noSuchTable(name, (await listPgTables(sql)).map((t) => t.name));
+  const first = rows[0];
+  const kind = first.kind === "r" || first.kind === "p" ? "table" : "view";
+  return {
+    info: {
+      name,
+      type: kind,
+      columns: rows.map((r) => r.column as string),
+      key: (first.key as string | null) ?? undefined,
+    },
+    schema: first.schema as string,
+    types: new Map(rows.map((r) => [r.column as string, r.type as number])),
+  };
+}
+
+/** `"a""b"`: an identifier quoted for SQL. */
+export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+
+/**
+ * The SELECT an export runs: the columns (cast to text unless native), then
+ * the key as int8 when there is one, ordered by the key; `$1` is `after`
+ * and the last parameter the limit, when they are given. With `count`, the
+ * query that counts those rows instead.
+ *
+ * @param relation The relation, from {@linkcode describePgTable}.
+ * @param query What to read.
+ * @param count Count the rows instead of reading them. @default false
+ * @returns The SQL and its parameters.
+ * @throws {TypeError} For a column that is not in the relation, or `after` without a key.
+ * @example
+ * ```ts
+ * selectSql(items, { table: "items", columns: ["id", "value"], key: "id", after: 5n }).sql;
+ * // 'SELECT "id", "value", "id"::int8 FROM "public"."items" WHERE "id" > $1 ORDER BY "public"."items"."id"'
+ * ```
+ */
+export function selectSql(
+  relation: PgRelation,
+  query: TableQuery,
+  count = false,
+): { sql: string; params: (bigint | number)[] } {
+  const from = `${quoteIdent(relation.schema)}.${quoteIdent(query.table)}`;
+  const list = query.columns.map((c) => {
+    const type = relation.types.get(c);
+    if (type === undefined) {
+      throw new TypeError(`Cannot select ${c}: not a column of ${query.table}`);
+    }
+    return NATIVE_TYPES.has(type) ? quoteIdent(c) : `${quoteIdent(c)}::text`;
+  });
+  if (query.after !== undefined && query.key === undefined) {
+    throw new TypeError(`Cannot read ${query.table} after a key: it has none`);
+  }
+  const params: (bigint | number)[] = [];
+  let where = "";
+  if (query.key !== undefined && query.after !== undefined) {
+    params.push(query.after);
+    where = ` WHERE ${quoteIdent(query.key)} > $1`;
+  }
+  let limit = "";
+  if (query.limit !== undefined) {
+    params.push(query.limit);
+    limit = ` LIMIT $${params.length}`;
+  }
+  if (count) {
+    const sql = limit === "" && where === ""
+      ? `SELECT count(*) FROM ${from}`
+      : `SELECT count(*) FROM (SELECT 1 FROM ${from}${where}${limit}) AS part`;
+    return { sql, params };
+  }
+  let order = "";
+  if (query.key !== undefined) {
+    list.push(`${quoteIdent(query.key)}::int8`);
+    // Qualified: a bare name would also match the int8 copy in the output list.
+    order = ` ORDER BY ${from}.${quoteIdent(query.key)}`;
+  }
+  return { sql: `SELECT ${list.join(", ")} FROM ${from}${where}${order}${limit}`, params };
+}

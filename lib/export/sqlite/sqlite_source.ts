@@ -1,0 +1,137 @@
+/**
+ * The SQLite export source: node:sqlite behind {@linkcode ExportSource}.
+ *
+ * @module
+ */
+
+import type { DatabaseSync } from "node:sqlite";
+import type {
+  ExportSource,
+  ReaderOptions,
+  RowReader,
+  TableQuery,
+  TableSummary,
+} from "../export_source.ts";
+import { LoopGuard } from "../../streams/_loop_guard.ts";
+import { RowCounts } from "./row_counts.ts";
+import { TableReader } from "./table_reader.ts";
+import { describeTable, listTables, type TableInfo } from "../table_schema.ts";
+
+/** Options for {@linkcode SqliteSource}. */
+export interface SqliteSourceOptions {
+  /** Rows per batch. @default 1000 */
+  batchRows?: number;
+  /**
+   * The longest a reader runs node:sqlite's synchronous reads before it waits
+   * for a timer, so other connections are served meanwhile. @default 20
+   */
+  sliceMs?: number;
+}
+
+/**
+ * Exports from a SQLite file. The schema, the index's counts and the cached
+ * whole-table counts use the connection given; each reader opens a read-only
+ * connection of its own (lib/table_reader.ts), closed when it ends.
+ *
+ * @example
+ * ```ts
+ * const source = new SqliteSource(await openDatabase("data/sluice.db", { demoRows: 1000 }), "data/sluice.db");
+ * (await source.describeTable("items")).key; // "id"
+ * ```
+ */
+export class SqliteSource implements ExportSource {
+  readonly kind = "sqlite";
+  readonly #db: DatabaseSync;
+  readonly #path: string;
+  readonly #counts: RowCounts;
+  readonly #options: SqliteSourceOptions;
+
+  /**
+   * @param db The shared connection (read-only); {@linkcode close} closes it.
+   * @param path Its file, which each reader opens again.
+   * @param options Batch size and time slices.
+   */
+  constructor(db: DatabaseSync, path: string, options: SqliteSourceOptions = {}) {
+    this.#db = db;
+    this.#path = path;
+    this.#counts = new RowCounts(db);
+    this.#options = options;
+  }
+
+  listTables(): Promise<TableSummary[]> {
+    return settle(() => listTables(this.#db));
+  }
+
+  describeTable(name: string): Promise<TableInfo> {
+    return settle(() => describeTable(this.#db, name));
+  }
+
+  countRows(table: string): Promise<number> {
+    return settle(() => this.#counts.get(table));
+  }
+
+  /** A whole table's count comes from the cache; a part's is counted in the reader's snapshot. */
+  openReader(query: TableQuery, options: ReaderOptions = {}): Promise<RowReader> {
+    return settle(() => {
+      const whole = query.after === undefined && query.limit === undefined;
+      const cached = options.count && whole ? this.#counts.get(query.table) : undefined;
+      const reader = new TableReader(this.#path, query, {
+        batchRows: this.#options.batchRows,
+        count: options.count && !whole,
+      });
+      return new SliceReader(reader, cached ?? reader.total, this.#options.sliceMs ?? 20);
+    });
+  }
+
+  health(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+    return Promise.resolve();
+  }
+}
+
+/** A {@linkcode TableReader} as an async reader that waits for a timer between time slices. */
+class SliceReader implements RowReader {
+  readonly total: number | undefined;
+  readonly #reader: TableReader;
+  readonly #guard: LoopGuard;
+
+  constructor(reader: TableReader, total: number | undefined, sliceMs: number) {
+    this.#reader = reader;
+    this.total = total;
+    this.#guard = new LoopGuard(sliceMs);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<unknown[][]>> {
+    await this.#guard.breathe();
+    try {
+      const result = this.#reader.next();
+      if (result.done) this.#guard.dispose();
+      return result;
+    } catch (error) {
+      this.#guard.dispose();
+      throw error;
+    }
+  }
+
+  return(): Promise<IteratorResult<unknown[][]>> {
+    this.#guard.dispose();
+    return Promise.resolve(this.#reader.return());
+  }
+}
+
+/** Runs synchronous work, turning what it throws into a rejection. */
+function settle<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Answers a GET or HEAD for one file: validators, conditional requests,
+ * single and multiple ranges, and a body read on demand.
+ *
+ * @module
+ */
+
+import { type CompressionOptions, decideCompression, variantEtag } from "../http/compression.ts";
+import { evaluatePreconditions, isRangeFresh, type Validators } from "../http/conditional.ts";
+import { contentDisposition } from "../http/content_disposition.ts";
+import { contentTypeFor } from "../http/content_type.ts";
+import { fileEtag } from "../http/etag.ts";
+import { fileRangeStream, readSpan, SMALL_SPAN } from "./file_stream.ts";
+import { HttpError, problemResponse } from "../http/http_error.ts";
+import { multipartByteranges } from "./multipart_byteranges.ts";
+import { parseRange } from "../http/range.ts";
+import { markInMemory } from "../server/response_meter.ts";
+
+/** Options for {@linkcode serveFile}. */
+export interface ServeFileOptions {
+  /** Cache-Control for the file. @default "public, max-age=3600" */
+  cacheControl?: string;
+  /** `attachment` with this name, or `inline` with the file's own. @default undefined (inline) */
+  downloadAs?: string;
+  /** More ranges than this get the whole file. @default 50 */
+  maxRanges?: number;
+  /** Bytes per read from disk. @default 262144 */
+  chunkSize?: number;
+  /**
+   * Set when the response will pass through `compressResponse` with these
+   * options: the ETag, and so every precondition, is then the one of the
+   * variant it will send (RFC 9110 §8.8.3.3), and Vary is set. @default undefined
+   */
+  compression?: CompressionOptions;
+  /**
+   * The file's `stat()`, when the caller already has it: the file is then
+   * opened only for a response with a body (a 304, 412, 416 or HEAD opens
+   * nothing). @default undefined (open, then fstat)
+   */
+  info?: Deno.FileInfo;
+}
+
+/** Types a browser could run as a page on our origin: sandbox them. */
+const ACTIVE_TYPES =
+  /^(text\/html|image\/svg\+xml|application\/xhtml\+xml|text\/xml|application\/xml)/;
+
+/** Headers that RFC 9110 §15.4.5 lets a 304 carry, of those we set. */
+const NOT_MODIFIED_HEADERS = ["etag", "last-modified", "cache-control", "vary"];
+
+/**
+ * Serves the file at `path` (already checked to be inside the served root).
+ *
+ * The file is opened at most once, and only for a response with a body (when
+ * `options.info` is given); every outcome that sends no body closes it before
+ * returning, and a body closes it when it ends or the client leaves.
+ *
+ * @param req The request; its method must be GET or HEAD.
+ * @param path The file's real path.
+ * @param options Caching, download name and range limits.
+ * @returns 200, 206, 304, 412 or 416.
+ * @throws {HttpError} 404 when the path is not a regular file.
+ * @example
+ * ```ts
+ * const res = await serveFile(new Request("http://x/a.mp4"), "media/a.mp4");
+ * ```
+ */
+export async function serveFile(
+  req: Request,
+  path: string,
+  options: ServeFileOptions = {},
+): Promise<Response> {
+  const { cacheControl = "public, max-age=3600", downloadAs, maxRanges, chunkSize, compression } =
+    options;
+  const open = async () => {
+    try {
+      return await Deno.open(path, { read: true });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) throw new HttpError(404, "No such file");
+      throw error;
+    }
+  };
+  let file = options.info === undefined ? await open() : undefined;
+  let bodyOwnsFile = false;
+  try {
+    const info = options.info ?? await file!.stat();
+    if (!info.isFile) throw new HttpError(404, "No such file");
+    const size = info.size;
+    const type = contentTypeFor(path);
+    const coded = compression === undefined ? { kind: "exempt" as const } : decideCompression(req, {
+      status: 200,
+      headers: new Headers({
+        "content-type": type,
+        "content-length": String(size),
+        "cache-control": cacheControl,
+      }),
+    }, compression);
+    const etag = coded.kind === "encode"
+      ? variantEtag(fileEtag(info), coded.coding)
+      : fileEtag(info);
+    const v: Validators = { etag, lastModified: info.mtime?.getTime() ?? 0 };
+    const headers = new Headers({
+      "etag": v.etag,
+      "last-modified": new Date(v.lastModified).toUTCString(),
+      "cache-control": cacheControl,
+      "accept-ranges": "bytes",
+    });
+    if (coded.kind !== "exempt") headers.set("vary", "accept-encoding");
+
+    const precondition = evaluatePreconditions(req.headers, v);
+    if (precondition === "failed") {
+      return problemResponse(412, "The file does not match the request's preconditions", {
+        headers: { etag: v.etag },
+      });
+    }
+    if (precondition === "not-modified") {
+      const kept = new Headers();
+      for (const name of NOT_MODIFIED_HEADERS) {
+        const value = headers.get(name);
+        if (value !== null) kept.set(name, value);
+      }
+      return new Response(null, { status: 304, headers: kept });
+    }
+
+    headers.set("content-type", type);
+    headers.set("x-content-type-options", "nosniff");
+    if (ACTIVE_TYPES.test(type)) headers.set("content-security-policy", "sandbox");
+    headers.set(
+      "content-disposition",
+      downloadAs === undefined
+        ? contentDisposition(path, "inline")
+        : contentDisposition(downloadAs, "attachment"),
+    );
+
+    // §14.2: Range is defined for GET only; HEAD gets the full-response headers.
+    const range = req.method === "GET" && isRangeFresh(req.headers.get("if-range"), v)
+      ? parseRange(req.headers.get("range"), size, { maxRanges })
+      : { kind: "none" as const };
+
+    if (range.kind === "unsatisfiable") {
+      return problemResponse(416, `No requested range lies within the file's ${size} bytes`, {
+        headers: { "content-range": `bytes */${size}`, etag: v.etag, "accept-ranges": "bytes" },
+      });
+    }
+    if (req.method === "HEAD") {
+      headers.set("content-length", String(size));
+      return new Response(null, { status: 200, headers });
+    }
+    if (range.kind === "ranges" && range.ranges.length === 1) {
+      const [{ start, end }] = range.ranges;
+      headers.set("content-range", `bytes ${start}-${end}/${size}`);
+      headers.set("content-length", String(end - start + 1));
+      file ??= await open();
+      bodyOwnsFile = true;
+      if (end - start + 1 <= SMALL_SPAN) {
+        const bytes = await readSpan(file, start, end - start + 1);
+        return markInMemory(new Response(bytes, { status: 206, headers }));
+      }
+      return new Response(fileRangeStream(file, { start, end, chunkSize }), {
+        status: 206,
+        headers,
+      });
+    }
+    if (range.kind === "ranges") {
+      file ??= await open();
+      const multipart = multipartByteranges(file, range.ranges, type, size);
+      headers.set("content-type", multipart.contentType);
+      headers.set("content-length", String(multipart.contentLength));
+      bodyOwnsFile = true;
+      return new Response(multipart.body, { status: 206, headers });
+    }
+    headers.set("content-length", String(size));
+    file ??= await open();
+    bodyOwnsFile = true;
+    if (size <= SMALL_SPAN) {
+      return markInMemory(new Response(await readSpan(file, 0, size), { headers }));
+    }
+    return new Response(fileRangeStream(file, { chunkSize, end: size - 1 }), { headers });
+  } finally {
+    if (!bodyOwnsFile) file?.close();
+  }
+}

@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { ConfigError } from "../../../lib/server/config.ts";
+import { openDatabase } from "../../../lib/export/open_database.ts";
+
+Deno.test("openDatabase() creates the folder and the demo database once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-open-" });
+  try {
+    const logs: string[] = [];
+    const path = `${dir}/nested/data/sluice.db`;
+    const db = await openDatabase(path, { demoRows: 25, log: (l) => logs.push(l) });
+    assert.deepEqual({ ...db.prepare("SELECT count(*) AS n FROM items").get() }, { n: 25 });
+    db.close();
+    assert.equal(logs.length, 1);
+    assert.match(
+      logs[0],
+      /^Created the demo database ".*\/nested\/data\/sluice\.db": 25 rows in items, \d+ ms$/,
+    );
+    const again = await openDatabase(path, { demoRows: 99, log: (l) => logs.push(l) });
+    assert.deepEqual({ ...again.prepare("SELECT count(*) AS n FROM items").get() }, { n: 25 });
+    // Read-only: the server never writes to it.
+    assert.throws(() => again.exec("DELETE FROM items"), { message: /readonly/ });
+    again.close();
+    assert.equal(logs.length, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("openDatabase() names --db when the file is not a database", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-open-" });
+  try {
+    await Deno.writeTextFile(`${dir}/notes.txt`, "this is not SQLite, just some text".repeat(100));
+    await assert.rejects(openDatabase(`${dir}/notes.txt`, { demoRows: 1 }), (error) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.message, `--db: cannot open "${dir}/notes.txt": file is not a database`);
+      return true;
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sluice exits with one line naming --db when it may not create the database", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-open-" });
+  try {
+    const main = new URL("../../../main.ts", import.meta.url).pathname;
+    const out = await new Deno.Command(Deno.execPath(), {
+      // As `deno task start` runs it: writes allowed under ./data only.
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-read",
+        "--allow-write=./data",
+        "--allow-env",
+        main,
+        "--port",
+        "0",
+        "--media-dir",
+        dir,
+        "--db",
+        `${dir}/x.db`,
+      ],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    assert.equal(out.code, 2);
+    assert.equal(
+      new TextDecoder().decode(out.stderr),
+      `sluice: --db: cannot create "${dir}/x.db": no write permission for "${dir}"; ` +
+        `grant it with --allow-write=${dir} or point --db inside ./data\n`,
+    );
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

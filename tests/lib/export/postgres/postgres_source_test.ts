@@ -1,0 +1,108 @@
+/**
+ * PostgresSource and PostgresReader against a throwaway cluster (skipped,
+ * with the reason printed, when PostgreSQL is not installed).
+ */
+
+import assert from "node:assert/strict";
+import { HttpError } from "../../../../lib/http/http_error.ts";
+import { PostgresSource } from "../../../../lib/export/postgres/postgres_source.ts";
+import { sluiceBackends, startPgCluster } from "../../../support/postgres.ts";
+import { makePgExportDb } from "../../../support/postgres_fixture.ts";
+
+const cluster = await startPgCluster("postgres_source_test");
+const ignore = cluster === undefined;
+
+Deno.test({
+  name: "PostgresSource reads keyed batches in a snapshot, counted, and releases at the end",
+  ignore,
+  async fn() {
+    const url = await makePgExportDb(cluster!, 1200, false);
+    await using source = await PostgresSource.connect(new URL(url), {
+      poolSize: 1,
+      batchRows: 500,
+    });
+    const reader = await source.openReader(
+      { table: "items", columns: ["value", "label"], key: "id", after: 100n, limit: 1050 },
+      { count: true },
+    );
+    assert.equal(reader.total, 1050);
+    const batches = [];
+    for await (const batch of reader) batches.push(batch);
+    assert.deepEqual(batches.map((b) => b.length), [500, 500, 50]);
+    // The key goes after the columns, as a BigInt.
+    assert.deepEqual(batches[0][0], ["item_101", "label-4", 101n]);
+    assert.deepEqual(batches[2].at(-1), ["item_1150", "label-83", 1150n]);
+    // The one connection is free again: a second reader gets it at once.
+    const again = await source.openReader({ table: "items", columns: ["id"], key: "id", limit: 1 });
+    assert.deepEqual([...(await again.next()).value], [[1n, 1n]]);
+    assert.deepEqual(await again.next(), { done: true, value: undefined });
+  },
+});
+
+Deno.test({
+  name: "PostgresSource answers 503 when every connection is busy, and serves once one is back",
+  ignore,
+  async fn() {
+    const url = await makePgExportDb(cluster!, 2000, false);
+    await using source = await PostgresSource.connect(new URL(url), {
+      poolSize: 1,
+      acquireTimeoutMs: 100,
+    });
+    const holding = await source.openReader({ table: "items", columns: ["id"], key: "id" });
+    await holding.next();
+    await assert.rejects(
+      source.openReader({ table: "items", columns: ["id"], key: "id" }),
+      (error) => {
+        assert.ok(error instanceof HttpError);
+        assert.equal(error.status, 503);
+        assert.equal(error.message, "All 1 database connection is busy with exports; retry later");
+        assert.equal(error.headers.get("retry-after"), "5");
+        return true;
+      },
+    );
+    await holding.return();
+    const next = await source.openReader({ table: "items", columns: ["id"], key: "id", limit: 2 });
+    assert.deepEqual([...(await next.next()).value], [[1n, 1n], [2n, 2n]]);
+    await next.return();
+    const watch = cluster!.client(url);
+    try {
+      assert.deepEqual(await sluiceBackends(watch), ["idle", "idle"]);
+    } finally {
+      await watch.end();
+    }
+  },
+});
+
+Deno.test({
+  name: "PostgresSource lists only what its user may read, and 404s the rest by name",
+  ignore,
+  async fn() {
+    const url = await makePgExportDb(cluster!, 3);
+    const admin = cluster!.client(url);
+    try {
+      await admin.unsafe(
+        "DROP ROLE IF EXISTS reader; CREATE ROLE reader LOGIN; GRANT SELECT ON items, plain TO reader",
+      );
+    } finally {
+      await admin.end();
+    }
+    const asReader = new URL(url);
+    asReader.username = "reader";
+    await using source = await PostgresSource.connect(asReader);
+    assert.deepEqual(await source.listTables(), [
+      { name: "items", type: "table" },
+      { name: "plain", type: "table" },
+    ]);
+    await assert.rejects(source.describeTable("kinds"), {
+      name: "HttpError",
+      message: 'No table or view "kinds"; valid tables: items, plain',
+    });
+    assert.deepEqual(await source.describeTable("items"), {
+      name: "items",
+      type: "table",
+      columns: ["id", "value", "created_at", "quantity", "price", "note", "label"],
+      key: "id",
+    });
+    assert.equal(await source.countRows("items"), 3);
+  },
+});

@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { HttpError } from "../../../lib/http/http_error.ts";
+import { describeTable, listTables, pickColumns } from "../../../lib/export/table_schema.ts";
+import { makeExportDb } from "../../support/export_fixture.ts";
+
+const ITEM_COLUMNS = ["id", "value", "created_at", "quantity", "price", "note", "label"];
+
+Deno.test("listTables() lists tables and views by name, without sqlite_ tables", async () => {
+  await using file = await makeExportDb(3);
+  using db = new DatabaseSync(file.path, { readOnly: true });
+  assert.deepEqual(listTables(db), [
+    { name: "broken", type: "view" },
+    { name: "failing", type: "table" },
+    { name: "flaky", type: "view" },
+    { name: "items", type: "table" },
+    { name: "odd.csv", type: "table" },
+    { name: "pairs", type: "table" },
+    { name: "plain", type: "table" },
+    { name: "types", type: "table" },
+  ]);
+});
+
+Deno.test("describeTable() finds columns and the integer key", async () => {
+  await using file = await makeExportDb(3);
+  using db = new DatabaseSync(file.path, { readOnly: true });
+  assert.deepEqual(describeTable(db, "items"), {
+    name: "items",
+    type: "table",
+    columns: ITEM_COLUMNS,
+    key: "id",
+  });
+  assert.deepEqual(describeTable(db, "plain"), {
+    name: "plain",
+    type: "table",
+    columns: ["name"],
+    key: "rowid",
+  });
+  assert.equal(describeTable(db, "pairs").key, undefined); // WITHOUT ROWID
+  assert.equal(describeTable(db, "flaky").key, undefined); // a view
+  assert.deepEqual(describeTable(db, "failing").columns, ["id", "note", "checked"]);
+});
+
+Deno.test("describeTable() answers 404 listing the valid names", async () => {
+  await using file = await makeExportDb(3, false);
+  using db = new DatabaseSync(file.path, { readOnly: true });
+  for (const name of ["nope", "ITEMS", "sqlite_schema", 'items"; DROP TABLE items; --']) {
+    assert.throws(() => describeTable(db, name), (error) => {
+      assert.ok(error instanceof HttpError);
+      assert.equal(error.status, 404);
+      assert.equal(error.message, `No table or view ${JSON.stringify(name)}; valid tables: items`);
+      assert.deepEqual(error.extensions, { valid: ["items"] });
+      return true;
+    });
+  }
+});
+
+Deno.test("pickColumns() keeps the client's order and checks every name", async () => {
+  await using file = await makeExportDb(3);
+  using db = new DatabaseSync(file.path, { readOnly: true });
+  const items = describeTable(db, "items");
+  assert.deepEqual(pickColumns(items, null), ITEM_COLUMNS);
+  assert.deepEqual(pickColumns(items, "note,id"), ["note", "id"]);
+  assert.deepEqual(pickColumns(describeTable(db, "plain"), "rowid,name"), ["rowid", "name"]);
+  const valid = `valid columns: ${ITEM_COLUMNS.join(", ")}`;
+  const cases: [string, string][] = [
+    ["id,nope", `"columns" names unknown column "nope" for "items"; ${valid}`],
+    ["", `"columns" has an empty column name for "items"; ${valid}`],
+    ["id,", `"columns" has an empty column name for "items"; ${valid}`],
+    ["id,id", `"columns" names column "id" twice for "items"; ${valid}`],
+    ["ID", `"columns" names unknown column "ID" for "items"; ${valid}`],
+    ["rowid", `"columns" names unknown column "rowid" for "items"; ${valid}`],
+  ];
+  for (const [requested, message] of cases) {
+    assert.throws(() => pickColumns(items, requested), (error) => {
+      assert.ok(error instanceof HttpError);
+      assert.equal(error.status, 400);
+      assert.equal(error.message, message);
+      return true;
+    });
+  }
+});
