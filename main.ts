@@ -1,33 +1,30 @@
 /**
- * Sluice's entry point: reads the config, wires `Deno.serve` to the routes,
- * logs each response when its body ends, and drains on SIGINT/SIGTERM.
+ * Sluice's entry point: reads the config, joins the route lists of routes/,
+ * wires `Deno.serve` to the request pipeline (lib/server/request_pipeline.ts,
+ * which logs each response when its body ends), and drains on SIGINT/SIGTERM.
  *
  * @module
  */
 
 import type { CompressionOptions } from "./lib/http/compression.ts";
-import { type Config, ConfigError, parseConfig, usage } from "./lib/server/config.ts";
+import { type Config, ConfigError } from "./lib/server/config.ts";
+import { parseConfig, usage } from "./lib/server/parse_config.ts";
 import { errorResponse } from "./lib/http/http_error.ts";
 import { lineWriter } from "./lib/streams/line_writer.ts";
 import { createHandler } from "./lib/server/request_pipeline.ts";
 import { InFlight } from "./lib/server/in_flight.ts";
 import { Metrics } from "./lib/server/metrics.ts";
-import { openExportSource } from "./lib/export/open_database.ts";
+import { OpenDatabaseError, openExportSource } from "./lib/export/open_database.ts";
 import { CutOffError } from "./lib/server/response_meter.ts";
 import { Router } from "./lib/http/router.ts";
 import { StallWatch } from "./lib/server/stall_watch.ts";
 import { StreamSlots } from "./lib/server/stream_slots.ts";
-import { healthHandler, type HealthState } from "./routes/health.ts";
-import { mediaHandler } from "./routes/media.ts";
-import { metricsHandler } from "./routes/metrics.ts";
-import { pageHandler } from "./routes/page.ts";
-import {
-  exportDataHandler,
-  exportHandler,
-  exportIndexHandler,
-  type ExportOptions,
-} from "./routes/export.ts";
-import { streamDataHandler } from "./routes/stream_data.ts";
+import { healthRoutes, type HealthState } from "./routes/health.ts";
+import { mediaRoutes } from "./routes/media.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
+import { pageRoutes } from "./routes/page.ts";
+import { exportRoutes } from "./routes/export.ts";
+import { streamDataRoutes } from "./routes/stream_data.ts";
 
 /** Options for {@linkcode startServer} beyond the config. */
 export interface StartOptions {
@@ -50,47 +47,6 @@ export interface Sluice {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Builds the router for a config. */
-function buildRouter(
-  config: Config,
-  realMedia: string,
-  health: HealthState,
-  compression: CompressionOptions | undefined,
-  exports: ExportOptions,
-  metrics: Metrics,
-): Router {
-  const streaming = { streaming: true };
-  const media = mediaHandler({
-    realRoot: realMedia,
-    cacheControl: config.cacheControl,
-    compression,
-  });
-  const page = pageHandler({ compression });
-  return new Router()
-    .add("page", ["GET"], "/", page)
-    .add("page", ["GET"], "/ui/:file", page)
-    .add("healthz", ["GET"], "/healthz", healthHandler(health))
-    .add("metrics", ["GET"], "/metrics", metricsHandler(metrics))
-    .add("media", ["GET"], "/media{/:path(.*)}?", media, streaming)
-    .add("media", ["GET"], "/stream-video/:path(.+)", media, streaming)
-    .add(
-      "stream-data",
-      ["GET"],
-      "/stream-data",
-      streamDataHandler({ maxRows: config.maxStreamRows }),
-      streaming,
-    )
-    .add("export-data", ["GET"], "/export-data", exportDataHandler(exports), streaming)
-    .add(
-      "export",
-      ["GET"],
-      "/export",
-      () => new Response(null, { status: 301, headers: { location: "/export/" } }),
-    )
-    .add("export", ["GET"], "/export/", exportIndexHandler(exports))
-    .add("export", ["GET"], "/export/:name", exportHandler(exports), streaming);
-}
-
 /**
  * Starts Sluice with a validated config.
  *
@@ -111,24 +67,30 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     dbPath: config.dbPath,
     demoRows: config.demoRows,
     log,
+  }).catch((error) => {
+    if (!(error instanceof OpenDatabaseError)) throw error;
+    throw new ConfigError(
+      `--${config.databaseUrl === "" ? "db" : "database-url"}: ${error.message}`,
+    );
   });
   health.database = () => source.health();
   const metrics = new Metrics();
-  const router = buildRouter(
-    config,
-    realMedia,
-    health,
-    compression,
-    {
+  // Each family owns its URLs; the order is the order they are tried in.
+  const router = new Router([
+    ...pageRoutes({ compression }),
+    ...healthRoutes(health),
+    ...metricsRoutes(metrics),
+    ...mediaRoutes({ realRoot: realMedia, cacheControl: config.cacheControl, compression }),
+    ...streamDataRoutes({ maxRows: config.maxStreamRows }),
+    ...exportRoutes({
       source,
       limits: {
         maxRows: config.exportMaxRows,
         maxBytes: config.exportMaxBytes,
         maxSeconds: config.exportMaxSeconds,
       },
-    },
-    metrics,
-  );
+    }),
+  ]);
   const inFlight = new InFlight();
   const slots = new StreamSlots(config.maxStreams, config.maxStreamsPerClient);
   const stallWatch = new StallWatch(config.stallTimeout * 1000);

@@ -141,13 +141,19 @@ async function downloadRows(
   }, cpuRow(title, "ms/GiB", cpu.medians())];
 }
 
+/** One load section: its row title, the path loaded, and the body each response carries. */
+interface LoadCase {
+  title: string;
+  path: string;
+  bodyBytes: number;
+  /** The file size a random range is taken in, for a range load. */
+  rangeIn?: number;
+}
+
 async function loadRows(
   ctx: BenchContext,
   servers: ServerProcess[],
-  title: string,
-  path: string,
-  bodyBytes: number,
-  rangeIn?: number,
+  { title, path, bodyBytes, rangeIn }: LoadCase,
 ): Promise<Row[]> {
   const rates = new Samples(), cpu = new Samples();
   const options = { connections: CONNECTIONS, bodyBytes, rangeIn, tools: ctx.tools };
@@ -194,10 +200,23 @@ export const section: Section = {
     ctx.log(`files: GET ${big.name}, ${ctx.rounds} round(s)`);
     const rows = await downloadRows(ctx, servers, big.name, bigSize);
     ctx.log(`files: GET ${small.name}, ${CONNECTIONS} connections`);
-    rows.push(...await loadRows(ctx, servers, "GET 1 MiB file", `/media/${small.name}`, MIB));
+    rows.push(
+      ...await loadRows(ctx, servers, {
+        title: "GET 1 MiB file",
+        path: `/media/${small.name}`,
+        bodyBytes: MIB,
+      }),
+    );
     ctx.log(`files: random 4 KiB ranges of ${big.name}`);
     const range = `/media/${big.name}`;
-    rows.push(...await loadRows(ctx, servers, "GET 4 KiB range", range, RANGE_BYTES, bigSize));
+    rows.push(
+      ...await loadRows(ctx, servers, {
+        title: "GET 4 KiB range",
+        path: range,
+        bodyBytes: RANGE_BYTES,
+        rangeIn: bigSize,
+      }),
+    );
     return rows;
   },
 };

@@ -10,7 +10,7 @@ import { contentDisposition } from "../lib/http/content_disposition.ts";
 import type { ExportSource } from "../lib/export/export_source.ts";
 import { HttpError } from "../lib/http/http_error.ts";
 import { preferredType } from "../lib/http/negotiate.ts";
-import type { Handler } from "../lib/http/router.ts";
+import type { Handler, RouteSpec } from "../lib/http/router.ts";
 import {
   ndjsonErrorRecord,
   ROW_FORMATS,
@@ -52,6 +52,40 @@ const FORMAT_BY_TYPE: Record<string, RowFormatName> = {
 const EXPOSED = "X-Total-Rows, Content-Disposition";
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * The export routes: `/export/` (the index; `/export` redirects there),
+ * `/export/:name` and `/export-data`, the last two streaming.
+ *
+ * @param options The database and its limits.
+ * @returns The routes.
+ */
+export function exportRoutes(options: ExportOptions): RouteSpec[] {
+  const toIndex = () => new Response(null, { status: 301, headers: { location: "/export/" } });
+  return [
+    {
+      name: "export-data",
+      methods: ["GET"],
+      pathname: "/export-data",
+      handler: exportDataHandler(options),
+      streaming: true,
+    },
+    { name: "export", methods: ["GET"], pathname: "/export", handler: toIndex },
+    {
+      name: "export",
+      methods: ["GET"],
+      pathname: "/export/",
+      handler: exportIndexHandler(options),
+    },
+    {
+      name: "export",
+      methods: ["GET"],
+      pathname: "/export/:name",
+      handler: exportHandler(options),
+      streaming: true,
+    },
+  ];
+}
 
 /**
  * Builds the `/export/:name` handler.

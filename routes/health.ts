@@ -4,6 +4,23 @@
  * @module
  */
 
+import type { RouteSpec } from "../lib/http/router.ts";
+
+/**
+ * The `/healthz` route.
+ *
+ * @param state Read on every request.
+ * @returns The routes.
+ */
+export function healthRoutes(state: HealthState): RouteSpec[] {
+  return [{
+    name: "healthz",
+    methods: ["GET"],
+    pathname: "/healthz",
+    handler: healthHandler(state),
+  }];
+}
+
 /** Reports whether the server takes new work. */
 export interface HealthState {
   /** True once a shutdown has begun: the balancer should stop sending us work. */

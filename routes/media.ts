@@ -9,7 +9,7 @@ import { readListing, renderListingHtml } from "../lib/files/dir_listing.ts";
 import type { CompressionOptions } from "../lib/http/compression.ts";
 import { HttpError } from "../lib/http/http_error.ts";
 import { preferredType } from "../lib/http/negotiate.ts";
-import type { Handler } from "../lib/http/router.ts";
+import type { Handler, RouteSpec } from "../lib/http/router.ts";
 import { decodePathSegments, resolveInside } from "../lib/files/safe_path.ts";
 import { serveFile } from "../lib/files/serve_file.ts";
 
@@ -23,6 +23,26 @@ export interface MediaOptions {
   chunkSize?: number;
   /** What main.ts compresses responses with; undefined when compression is off. */
   compression?: CompressionOptions;
+}
+
+/**
+ * The media routes: `/media/{path}` and `/stream-video/{name}`, both streaming.
+ *
+ * @param options Where the files are and how to cache them.
+ * @returns The routes.
+ */
+export function mediaRoutes(options: MediaOptions): RouteSpec[] {
+  const handler = mediaHandler(options);
+  return [
+    { name: "media", methods: ["GET"], pathname: "/media{/:path(.*)}?", handler, streaming: true },
+    {
+      name: "media",
+      methods: ["GET"],
+      pathname: "/stream-video/:path(.+)",
+      handler,
+      streaming: true,
+    },
+  ];
 }
 
 /**

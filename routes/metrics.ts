@@ -4,7 +4,23 @@
  * @module
  */
 
+import type { RouteSpec } from "../lib/http/router.ts";
 import type { Metrics } from "../lib/server/metrics.ts";
+
+/**
+ * The `/metrics` route.
+ *
+ * @param metrics The server's metrics.
+ * @returns The routes.
+ */
+export function metricsRoutes(metrics: Metrics): RouteSpec[] {
+  return [{
+    name: "metrics",
+    methods: ["GET"],
+    pathname: "/metrics",
+    handler: metricsHandler(metrics),
+  }];
+}
 
 /**
  * Builds the `/metrics` handler.

@@ -9,8 +9,22 @@
 import { fileURLToPath } from "node:url";
 import type { CompressionOptions } from "../lib/http/compression.ts";
 import { HttpError } from "../lib/http/http_error.ts";
-import type { Handler } from "../lib/http/router.ts";
+import type { Handler, RouteSpec } from "../lib/http/router.ts";
 import { serveFile } from "../lib/files/serve_file.ts";
+
+/**
+ * The page's routes: `/` and `/ui/:file`.
+ *
+ * @param options How responses will be compressed, for the ETags.
+ * @returns The routes.
+ */
+export function pageRoutes(options: PageOptions = {}): RouteSpec[] {
+  const handler = pageHandler(options);
+  return [
+    { name: "page", methods: ["GET"], pathname: "/", handler },
+    { name: "page", methods: ["GET"], pathname: "/ui/:file", handler },
+  ];
+}
 
 /** Options for {@linkcode pageHandler}. */
 export interface PageOptions {

@@ -6,7 +6,7 @@
  */
 
 import { HttpError } from "../lib/http/http_error.ts";
-import type { Handler } from "../lib/http/router.ts";
+import type { Handler, RouteSpec } from "../lib/http/router.ts";
 import { streamResponse } from "../lib/streams/stream_response.ts";
 import { textLines } from "../lib/streams/text_lines.ts";
 
@@ -20,6 +20,22 @@ export interface StreamDataOptions {
 
 function* rowLines(rows: number): Generator<string, void, undefined> {
   for (let i = 0; i < rows; i++) yield `This is data row number ${i}`;
+}
+
+/**
+ * The `/stream-data` route (streaming).
+ *
+ * @param options The row limits.
+ * @returns The routes.
+ */
+export function streamDataRoutes(options: StreamDataOptions): RouteSpec[] {
+  return [{
+    name: "stream-data",
+    methods: ["GET"],
+    pathname: "/stream-data",
+    handler: streamDataHandler(options),
+    streaming: true,
+  }];
 }
 
 /**

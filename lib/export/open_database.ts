@@ -7,22 +7,29 @@
 
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { ConfigError } from "../server/config.ts";
 import { createDemoDatabase } from "./sqlite/demo_db.ts";
 import type { ExportSource } from "./export_source.ts";
 import { PostgresSource } from "./postgres/postgres_source.ts";
 import { checkDatabaseUrl } from "./postgres/postgres_options.ts";
 import { SqliteSource } from "./sqlite/sqlite_source.ts";
 
+/**
+ * The database could not be opened; the message says why in one line, and
+ * the caller prefixes the option it came from (lib/ names no flag).
+ */
+export class OpenDatabaseError extends Error {
+  override name = "OpenDatabaseError";
+}
+
 /** Options for {@linkcode openExportSource}. */
 export interface ExportSourceOptions {
-  /** `--database-url`: PostgreSQL when not empty. */
+  /** PostgreSQL when not empty. */
   databaseUrl: string;
-  /** `--db-pool-size`: connections for exports. */
+  /** PostgreSQL connections for exports. */
   poolSize: number;
-  /** `--db`: the SQLite file otherwise. */
+  /** The SQLite file otherwise. */
   dbPath: string;
-  /** `--demo-rows`: rows in a demo SQLite database created at start. */
+  /** Rows in a demo SQLite database created at start. */
   demoRows: number;
   /** Where start-up and database-failure lines go. @default console.log */
   log?: (line: string) => void;
@@ -33,8 +40,8 @@ export interface ExportSourceOptions {
  *
  * @param options The database options.
  * @returns PostgreSQL (checked to answer) or SQLite.
- * @throws {ConfigError} One line naming the option, such as
- * `--database-url: cannot connect to postgres://u@h:5432/db: connect ECONNREFUSED …`.
+ * @throws {OpenDatabaseError} One line, such as
+ * `cannot connect to postgres://u@h:5432/db: connect ECONNREFUSED …`.
  * @example
  * ```ts
  * const source = await openExportSource({ databaseUrl: "", poolSize: 10, dbPath: "./data/sluice.db", demoRows: 1000 });
@@ -51,7 +58,7 @@ export async function openExportSource(options: ExportSourceOptions): Promise<Ex
       log: options.log,
     });
   } catch (error) {
-    throw new ConfigError(`--database-url: ${(error as Error).message}`);
+    throw new OpenDatabaseError((error as Error).message);
   }
 }
 
@@ -67,11 +74,11 @@ export interface OpenDatabaseOptions {
  * Opens `path` read-only. If it does not exist, creates its folder and the
  * demo database first — which needs write permission there.
  *
- * @param path The database file (`--db`).
+ * @param path The database file.
  * @param options Demo size and logging.
  * @returns The open database.
- * @throws {ConfigError} One line naming `--db` when the file cannot be
- * created (saying how to grant write permission) or is not a database.
+ * @throws {OpenDatabaseError} One line when the file cannot be created
+ * (saying how to grant write permission) or is not a database.
  * @example
  * ```ts
  * const db = await openDatabase("./data/sluice.db", { demoRows: 1_000_000 });
@@ -86,9 +93,9 @@ export async function openDatabase(
     const dir = dirname(path);
     const write = await Deno.permissions.query({ name: "write", path: dir });
     if (write.state !== "granted") {
-      throw new ConfigError(
-        `--db: cannot create "${path}": no write permission for "${dir}"; ` +
-          `grant it with --allow-write=${dir} or point --db inside ./data`,
+      throw new OpenDatabaseError(
+        `cannot create "${path}": no write permission for "${dir}"; ` +
+          `grant it with --allow-write=${dir} or use a path inside ./data`,
       );
     }
     await Deno.mkdir(dir, { recursive: true });
@@ -104,7 +111,7 @@ export async function openDatabase(
     return db;
   } catch (error) {
     db?.close();
-    throw new ConfigError(`--db: cannot open "${path}": ${(error as Error).message}`);
+    throw new OpenDatabaseError(`cannot open "${path}": ${(error as Error).message}`);
   }
 }
 
@@ -114,6 +121,6 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
-    throw new ConfigError(`--db: cannot read "${path}": ${(error as Error).message}`);
+    throw new OpenDatabaseError(`cannot read "${path}": ${(error as Error).message}`);
   }
 }

@@ -14,7 +14,7 @@ import { fileRangeStream, readSpan, SMALL_SPAN } from "./file_stream.ts";
 import { HttpError, problemResponse } from "../http/http_error.ts";
 import { multipartByteranges } from "./multipart_byteranges.ts";
 import { parseRange } from "../http/range.ts";
-import { markInMemory } from "../server/response_meter.ts";
+import { markInMemory } from "../http/in_memory.ts";
 
 /** Options for {@linkcode serveFile}. */
 export interface ServeFileOptions {

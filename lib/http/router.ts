@@ -27,8 +27,22 @@ export interface Route {
   streaming: boolean;
 }
 
-/** Options for {@linkcode Router.add}. */
-export interface RouteOptions {
+/**
+ * One route as a `routes/<family>.ts` module declares it.
+ *
+ * @example
+ * ```ts
+ * const route: RouteSpec = { name: "healthz", methods: ["GET"], pathname: "/healthz", handler };
+ * ```
+ */
+export interface RouteSpec {
+  /** See {@linkcode Route.name}. */
+  name: string;
+  /** The methods it answers; GET brings HEAD with it. */
+  methods: readonly string[];
+  /** A URLPattern pathname, such as `/media{/:path(.*)}?`. */
+  pathname: string;
+  handler: Handler;
   /** See {@linkcode Route.streaming}. @default false */
   streaming?: boolean;
 }
@@ -44,31 +58,30 @@ export class Router {
   readonly #routes: Route[] = [];
 
   /**
+   * Builds a router; the first route whose pattern and method match wins.
+   *
+   * @param routes The routes, in the order they are tried.
+   */
+  constructor(routes: Iterable<RouteSpec> = []) {
+    for (const route of routes) this.add(route);
+  }
+
+  /**
    * Adds a route. GET routes answer HEAD too, as RFC 9110 §9.3.2 expects.
    *
-   * @param name A short name for logs and metrics.
-   * @param methods The methods it answers.
-   * @param pathname A URLPattern pathname, such as `/media/:path*`.
-   * @param handler The handler.
-   * @param options Whether it streams.
+   * @param route The route.
    * @returns This router, for chaining.
    */
-  add(
-    name: string,
-    methods: string[],
-    pathname: string,
-    handler: Handler,
-    options: RouteOptions = {},
-  ): this {
-    const all = methods.includes("GET") && !methods.includes("HEAD")
-      ? [...methods, "HEAD"]
-      : methods;
+  add(route: RouteSpec): this {
+    const { methods } = route;
     this.#routes.push({
-      name,
-      methods: all,
-      pattern: new URLPattern({ pathname }),
-      handler,
-      streaming: options.streaming ?? false,
+      name: route.name,
+      methods: methods.includes("GET") && !methods.includes("HEAD")
+        ? [...methods, "HEAD"]
+        : methods,
+      pattern: new URLPattern({ pathname: route.pathname }),
+      handler: route.handler,
+      streaming: route.streaming ?? false,
     });
     return this;
   }

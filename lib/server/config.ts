@@ -2,15 +2,29 @@
  * Command-line flags and environment variables, validated once at start.
  *
  * Every option is one row of {@linkcode OPTIONS}: its flag, its environment
- * variable, its default and the parser that validates it. `--help` and the
- * README's table are both made from those rows, so they cannot drift apart.
+ * variable, its default and the parser that validates it (lib/server/option_parsers.ts).
+ * `--help` is made from those rows, and tests/readme_test.ts checks the
+ * README's table against them. Reading them is lib/server/parse_config.ts.
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { parseByteSize } from "./byte_size.ts";
-import { checkDatabaseUrl } from "../export/postgres/postgres_options.ts";
+import {
+  byteSize,
+  count,
+  databaseUrl,
+  existingDir,
+  headerName,
+  nonEmpty,
+  oneOf,
+  type OptionParser,
+  portNumber,
+  positive,
+  readableFile,
+  seconds,
+} from "./option_parsers.ts";
+
+export { ConfigError } from "./config_error.ts";
 
 /** The server's settings after validation. */
 export interface Config {
@@ -39,117 +53,27 @@ export interface Config {
   exportMaxSeconds: number;
 }
 
-/** Thrown for a bad flag or variable; its message is the one line printed. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
-
-interface OptionSpec<K extends keyof Config> {
+/** One option: where it is read from, its default, and the parser that makes its value. */
+export interface OptionSpec<K extends keyof Config> {
+  /** The config key it fills. */
   key: K;
+  /** The flag, without `--`. */
   flag: string;
+  /** The environment variable read when the flag is absent. */
   env: string;
+  /** The raw text used when neither is given. */
   default: string;
+  /** One line for `--help`. */
   help: string;
-  parse(raw: string, flag: string): Config[K];
+  /** Makes `Config[K]` from the raw text: the key and its parser cannot drift apart. */
+  parse: OptionParser<Config[K]>;
 }
 
-function portNumber(raw: string, flag: string): number {
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n > 65535) {
-    throw new ConfigError(`--${flag}: "${raw}" is not a port number (0-65535)`);
-  }
-  return n;
-}
-
-function nonEmpty(raw: string, flag: string): string {
-  if (raw.trim() === "") throw new ConfigError(`--${flag}: must not be empty`);
-  return raw;
-}
-
-function existingDir(raw: string, flag: string): string {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.statSync(raw);
-  } catch (error) {
-    const why = error instanceof Deno.errors.NotFound ? "does not exist" : "cannot be read";
-    throw new ConfigError(`--${flag}: "${raw}" ${why}`);
-  }
-  if (!info.isDirectory) throw new ConfigError(`--${flag}: "${raw}" is not a directory`);
-  return raw;
-}
-
-function seconds(raw: string, flag: string): number {
-  const n = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(n) || n < 0) {
-    throw new ConfigError(`--${flag}: "${raw}" is not a number of seconds`);
-  }
-  return n;
-}
-
-function count(raw: string, flag: string): number {
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n)) {
-    throw new ConfigError(`--${flag}: "${raw}" is not a non-negative integer`);
-  }
-  return n;
-}
-
-function byteSize(raw: string, flag: string): number {
-  try {
-    return parseByteSize(raw);
-  } catch {
-    throw new ConfigError(`--${flag}: "${raw}" is not a byte size (such as 65536, 512k, 2m)`);
-  }
-}
-
-function readableFile(raw: string, flag: string): string {
-  if (raw === "") return raw;
-  try {
-    if (Deno.statSync(raw).isFile) return raw;
-  } catch {
-    // Reported below.
-  }
-  throw new ConfigError(`--${flag}: "${raw}" is not a readable file`);
-}
-
-function databaseUrl(raw: string, flag: string): string {
-  if (raw === "") return raw;
-  try {
-    checkDatabaseUrl(raw);
-  } catch (error) {
-    // The message never repeats the URL: it may hold a password.
-    throw new ConfigError(`--${flag}: ${(error as Error).message}`);
-  }
-  return raw;
-}
-
-function positive(raw: string, flag: string): number {
-  const n = count(raw, flag);
-  if (n < 1) throw new ConfigError(`--${flag}: "${raw}" is not a positive integer`);
-  return n;
-}
-
-function headerName(raw: string, flag: string): string {
-  if (raw !== "" && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(raw)) {
-    throw new ConfigError(`--${flag}: "${raw}" is not a header name`);
-  }
-  return raw.toLowerCase();
-}
-
-function oneOf<T extends string>(...values: T[]) {
-  return (raw: string, flag: string): T => {
-    if (!(values as string[]).includes(raw)) {
-      throw new ConfigError(`--${flag}: "${raw}" is not one of ${values.join(", ")}`);
-    }
-    return raw as T;
-  };
-}
-
-// deno-lint-ignore no-explicit-any
-type AnySpec = OptionSpec<any>;
+/** A row for any key: the union of every `OptionSpec<K>`, so each row is checked against its own key. */
+export type Option = { [K in keyof Config]: OptionSpec<K> }[keyof Config];
 
 /** Every option Sluice takes, in the order `--help` lists them. */
-export const OPTIONS: readonly AnySpec[] = [
+export const OPTIONS = [
   {
     key: "port",
     flag: "port",
@@ -335,66 +259,8 @@ export const OPTIONS: readonly AnySpec[] = [
     help: "seconds one export may run; past it the export fails (0: no limit)",
     parse: seconds,
   },
-];
+] as const satisfies readonly Option[];
 
-/** Usage text for `--help`. */
-export function usage(): string {
-  const rows = OPTIONS.map((o) =>
-    `  --${(o.flag + " VALUE").padEnd(22)} ${o.help}\n  ${
-      "".padEnd(24)
-    } env ${o.env}, default "${o.default}"`
-  );
-  return [
-    "Sluice: streams large files and data without holding them in memory.",
-    "",
-    "Usage: deno task start [options]",
-    "",
-    ...rows,
-    "  --help                   print this text and exit",
-  ].join("\n");
-}
-
-/**
- * Reads flags, then environment variables, then defaults, validating each.
- *
- * @param args The command-line arguments (flags win over the environment).
- * @param env Reads one environment variable.
- * @returns The validated config, or `"help"` when `--help` was given.
- * @throws {ConfigError} With one line naming the option and the problem.
- */
-export function parseConfig(
-  args: string[],
-  env: (name: string) => string | undefined,
-): Config | "help" {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        help: { type: "boolean" },
-        ...Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: "string" as const }])),
-      },
-    }));
-  } catch (error) {
-    throw new ConfigError((error as Error).message.split("\n")[0]);
-  }
-  if (values.help) return "help";
-  const config: Partial<Record<keyof Config, unknown>> = {};
-  for (const o of OPTIONS) {
-    const flagged = values[o.flag] as string | undefined;
-    const fromEnv = flagged === undefined ? env(o.env) : undefined;
-    try {
-      config[o.key as keyof Config] = o.parse(flagged ?? fromEnv ?? o.default, o.flag);
-    } catch (error) {
-      // Name the variable the user actually set.
-      if (!(error instanceof ConfigError) || fromEnv === undefined) throw error;
-      throw new ConfigError(error.message.replace(`--${o.flag}:`, `${o.env} (--${o.flag}):`));
-    }
-  }
-  if ((config.cert === "") !== (config.key === "")) {
-    throw new ConfigError("--cert and --key: give both, or neither");
-  }
-  return config as Config;
-}
+// Fails to type-check when a key of Config has no row: a config missing a value.
+type MissingOption = Exclude<keyof Config, (typeof OPTIONS)[number]["key"]>;
+const _everyKeyHasARow: [MissingOption] extends [never] ? true : MissingOption = true;

@@ -18,6 +18,23 @@ const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600
  */
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
+/** What {@linkcode Metrics.responseEnded} counts. */
+export interface ResponseEnd {
+  /** The route's name. */
+  route: string;
+  /** The request method (counted as `other` unless a common one). */
+  method: string;
+  status: number;
+  /** Body bytes handed to the connection. */
+  bytes: number;
+  /** Whether the body was a stream counted by `streamStarted()`. */
+  streamed: boolean;
+  /** How the body ended. */
+  outcome: Outcome;
+  /** From request to end. */
+  seconds: number;
+}
+
 /** Sluice's metrics, in a registry of their own. */
 export class Metrics {
   readonly registry = new client.Registry();
@@ -76,23 +93,10 @@ export class Metrics {
   /**
    * A response ended (bodies when they end, others when they are sent).
    *
-   * @param route The route's name.
-   * @param method The request method (counted as `other` unless a common one).
-   * @param status The response status.
-   * @param bytes Body bytes handed to the connection.
-   * @param streamed Whether the body was a stream counted by streamStarted().
-   * @param outcome How the body ended.
-   * @param seconds From request to end.
+   * @param end What ended and how.
    */
-  responseEnded(
-    route: string,
-    method: string,
-    status: number,
-    bytes: number,
-    streamed: boolean,
-    outcome: Outcome,
-    seconds: number,
-  ): void {
+  responseEnded(end: ResponseEnd): void {
+    const { route, method, status, bytes, streamed, outcome, seconds } = end;
     this.#requests.inc({
       route,
       method: METHODS.has(method) ? method : "other",

@@ -91,15 +91,15 @@ export function createHandler(
       // Deno reads a HEAD response's body but sends none of it.
       const bytes = req.method === "HEAD" ? 0 : end.bytes;
       const durationMs = performance.now() - started;
-      metrics.responseEnded(
-        route?.name ?? "unmatched",
-        req.method,
-        response.status,
+      metrics.responseEnded({
+        route: route?.name ?? "unmatched",
+        method: req.method,
+        status: response.status,
         bytes,
         streamed,
-        end.outcome,
-        durationMs / 1000,
-      );
+        outcome: end.outcome,
+        seconds: durationMs / 1000,
+      });
       const entry: AccessEntry = {
         time: new Date(),
         requestId,

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { isInMemory } from "../http/in_memory.ts";
 import { releaseChunk } from "../streams/release_chunk.ts";
 import type { StallWatch } from "./stall_watch.ts";
 import type { Throttle } from "./throttle.ts";
@@ -20,23 +21,6 @@ export interface BodyEnd {
   bytes: number;
   /** The error, when the body failed. */
   error?: unknown;
-}
-
-const inMemory = new WeakSet<Response>();
-
-/**
- * Marks a response whose body is a small buffer already in memory: the meter
- * passes it through unwrapped, so Deno sends it without calling back into JS
- * (halving the cost of a 4 KiB range), and logs it as complete with its full
- * length once handed over. A client that leaves mid-way through a few KiB is
- * not worth a stream per request.
- *
- * @param response A response with a `Uint8Array` or string body of known length.
- * @returns The same response.
- */
-export function markInMemory(response: Response): Response {
-  inMemory.add(response);
-  return response;
 }
 
 /** Options for {@linkcode meterResponse}. */
@@ -86,7 +70,7 @@ export function meterResponse(
   onEnd: (end: BodyEnd) => void,
   options: MeterOptions = {},
 ): MeteredResponse {
-  if (inMemory.has(response)) {
+  if (isInMemory(response)) {
     const bytes = Number(response.headers.get("content-length") ?? 0);
     queueMicrotask(() => onEnd({ outcome: "complete", bytes, error: undefined }));
     return { response, abort: () => {} };

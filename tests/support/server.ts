@@ -5,7 +5,8 @@
  * @module
  */
 
-import { type Config, parseConfig } from "../../lib/server/config.ts";
+import type { Config } from "../../lib/server/config.ts";
+import { parseConfig } from "../../lib/server/parse_config.ts";
 import { startServer } from "../../main.ts";
 
 /** A Sluice started for one test. */

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../../../lib/server/config.ts";
-import { openDatabase } from "../../../lib/export/open_database.ts";
+import { openDatabase, OpenDatabaseError } from "../../../lib/export/open_database.ts";
 
 Deno.test("openDatabase() creates the folder and the demo database once", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sluice-open-" });
@@ -26,13 +25,13 @@ Deno.test("openDatabase() creates the folder and the demo database once", async 
   }
 });
 
-Deno.test("openDatabase() names --db when the file is not a database", async () => {
+Deno.test("openDatabase() says in one line that the file is not a database", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sluice-open-" });
   try {
     await Deno.writeTextFile(`${dir}/notes.txt`, "this is not SQLite, just some text".repeat(100));
     await assert.rejects(openDatabase(`${dir}/notes.txt`, { demoRows: 1 }), (error) => {
-      assert.ok(error instanceof ConfigError);
-      assert.equal(error.message, `--db: cannot open "${dir}/notes.txt": file is not a database`);
+      assert.ok(error instanceof OpenDatabaseError);
+      assert.equal(error.message, `cannot open "${dir}/notes.txt": file is not a database`);
       return true;
     });
   } finally {
@@ -69,7 +68,7 @@ Deno.test("sluice exits with one line naming --db when it may not create the dat
     assert.equal(
       new TextDecoder().decode(out.stderr),
       `sluice: --db: cannot create "${dir}/x.db": no write permission for "${dir}"; ` +
-        `grant it with --allow-write=${dir} or point --db inside ./data\n`,
+        `grant it with --allow-write=${dir} or use a path inside ./data\n`,
     );
     assert.deepEqual([...Deno.readDirSync(dir)], []);
   } finally {

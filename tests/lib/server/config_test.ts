@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  type Config,
-  ConfigError,
-  OPTIONS,
-  parseConfig,
-  usage,
-} from "../../../lib/server/config.ts";
+import { type Config, ConfigError, OPTIONS } from "../../../lib/server/config.ts";
+import { parseConfig, usage } from "../../../lib/server/parse_config.ts";
 import { makeTempTree } from "../../support/server.ts";
 
 const noEnv = () => undefined;

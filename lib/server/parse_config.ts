@@ -1,0 +1,71 @@
+/**
+ * Reads the options of lib/server/config.ts from the command line and the
+ * environment, and makes the `--help` text from the same rows.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { type Config, ConfigError, OPTIONS } from "./config.ts";
+
+/** Usage text for `--help`. */
+export function usage(): string {
+  const rows = OPTIONS.map((o) =>
+    `  --${(o.flag + " VALUE").padEnd(22)} ${o.help}\n  ${
+      "".padEnd(24)
+    } env ${o.env}, default "${o.default}"`
+  );
+  return [
+    "Sluice: streams large files and data without holding them in memory.",
+    "",
+    "Usage: deno task start [options]",
+    "",
+    ...rows,
+    "  --help                   print this text and exit",
+  ].join("\n");
+}
+
+/**
+ * Reads flags, then environment variables, then defaults, validating each.
+ *
+ * @param args The command-line arguments (flags win over the environment).
+ * @param env Reads one environment variable.
+ * @returns The validated config, or `"help"` when `--help` was given.
+ * @throws {ConfigError} With one line naming the option and the problem.
+ */
+export function parseConfig(
+  args: string[],
+  env: (name: string) => string | undefined,
+): Config | "help" {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        help: { type: "boolean" },
+        ...Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: "string" as const }])),
+      },
+    }));
+  } catch (error) {
+    throw new ConfigError((error as Error).message.split("\n")[0]);
+  }
+  if (values.help) return "help";
+  const config: Partial<Record<keyof Config, unknown>> = {};
+  for (const o of OPTIONS) {
+    const flagged = values[o.flag] as string | undefined;
+    const fromEnv = flagged === undefined ? env(o.env) : undefined;
+    try {
+      config[o.key as keyof Config] = o.parse(flagged ?? fromEnv ?? o.default, o.flag);
+    } catch (error) {
+      // Name the variable the user actually set.
+      if (!(error instanceof ConfigError) || fromEnv === undefined) throw error;
+      throw new ConfigError(error.message.replace(`--${o.flag}:`, `${o.env} (--${o.flag}):`));
+    }
+  }
+  if ((config.cert === "") !== (config.key === "")) {
+    throw new ConfigError("--cert and --key: give both, or neither");
+  }
+  return config as Config;
+}
