@@ -2,7 +2,7 @@
  * The `exports` section: a 1M-row SQLite table exported as NDJSON and CSV by
  * Sluice and by bench/export_baseline_server.ts (one JSON line per row,
  * enqueued from one `iterate()`): rows/s, MB/s, time to first byte, and each
- * server's memory.
+ * server's memory; then bench/export_side_rows.ts's figures.
  *
  * @module
  */
@@ -11,6 +11,7 @@ import { createDemoDatabase } from "../lib/export/sqlite/demo_db.ts";
 import { median } from "./files_bench.ts";
 import { memoryKiB as memory, sha256File as sha256 } from "./rss.ts";
 import type { BenchContext, Row, Section } from "./section.ts";
+import { exportSideRows } from "./export_side_rows.ts";
 import { type ServerProcess, spawnServer } from "./server_process.ts";
 import { runProgram } from "./tools.ts";
 
@@ -219,6 +220,8 @@ export const section: Section = {
           .join(", ")
       })`,
     });
+    // After the memory figures, which this adds one more export to.
+    rows.push(...await exportSideRows(ctx, sluice, ROWS));
     return rows;
   },
 };

@@ -51,11 +51,12 @@ Deno.test({
       );
       controller.abort();
       await reader.closed.catch(() => {});
-      const ms = await waitFor(
+      // The FETCH left alone would run 20 s; idle within 10 s proves the cancel.
+      await waitFor(
         "every backend idle",
         async () => (await sluiceBackends(watch)).every((state) => state === "idle"),
+        10_000,
       );
-      assert.ok(ms < 3000, `the FETCH ran on for ${Math.round(ms)} ms`);
       await server.waitForLog(/GET \/export\/slow\.ndjson 200 \d+B .* aborted$/);
 
       // Abandon more exports than the pool has connections, at various points…

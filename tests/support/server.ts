@@ -38,7 +38,7 @@ export async function startTestServer(args: string[] = []): Promise<TestServer> 
     origin: `http://127.0.0.1:${sluice.addr.port}`,
     logs,
     config,
-    async waitForLog(pattern, ms = 5000) {
+    async waitForLog(pattern, ms = 10_000) {
       const deadline = Date.now() + ms;
       while (Date.now() < deadline) {
         const line = logs.find((l) => pattern.test(l));

@@ -37,13 +37,11 @@ Deno.test("createDemoDatabase() fills items with the documented rows", async () 
   }
 });
 
-Deno.test("createDemoDatabase() makes a million rows in a few seconds", async () => {
+// How long it takes is a figure for `deno task bench` (exports section).
+Deno.test("createDemoDatabase() makes a million rows", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sluice-demo-" });
   try {
-    const started = performance.now();
     createDemoDatabase(`${dir}/big.db`, 1_000_000);
-    const ms = performance.now() - started;
-    assert.ok(ms < 10_000, `${Math.round(ms)} ms`);
     assert.deepEqual(
       queryRows(`${dir}/big.db`, "SELECT count(*) AS n, max(id) AS m FROM items"),
       [
