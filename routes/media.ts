@@ -21,7 +21,10 @@ export interface MediaOptions {
   cacheControl: string;
   /** Bytes per read from disk. @default 262144 */
   chunkSize?: number;
-  /** What main.ts compresses responses with; undefined when compression is off. */
+  /**
+   * What the request pipeline (lib/server/request_pipeline.ts) compresses
+   * responses with, which the ETags must reflect; undefined when compression is off.
+   */
   compression?: CompressionOptions;
 }
 

@@ -28,7 +28,10 @@ export function pageRoutes(options: PageOptions = {}): RouteSpec[] {
 
 /** Options for {@linkcode pageHandler}. */
 export interface PageOptions {
-  /** What main.ts compresses responses with; undefined when compression is off. */
+  /**
+   * What the request pipeline (lib/server/request_pipeline.ts) compresses
+   * responses with, which the ETags must reflect; undefined when compression is off.
+   */
   compression?: CompressionOptions;
 }
 

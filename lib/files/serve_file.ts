@@ -18,7 +18,7 @@ import { markInMemory } from "../http/in_memory.ts";
 
 /** Options for {@linkcode serveFile}. */
 export interface ServeFileOptions {
-  /** Cache-Control for the file. @default "public, max-age=3600" */
+  /** Cache-Control for the file. @default "max-age=3600" */
   cacheControl?: string;
   /** `attachment` with this name, or `inline` with the file's own. @default undefined (inline) */
   downloadAs?: string;
@@ -69,8 +69,7 @@ export async function serveFile(
   path: string,
   options: ServeFileOptions = {},
 ): Promise<Response> {
-  const { cacheControl = "public, max-age=3600", downloadAs, maxRanges, chunkSize, compression } =
-    options;
+  const { cacheControl = "max-age=3600", downloadAs, maxRanges, chunkSize, compression } = options;
   const open = async () => {
     try {
       return await Deno.open(path, { read: true });

@@ -102,7 +102,7 @@ export const OPTIONS = [
     key: "cacheControl",
     flag: "cache-control",
     env: "CACHE_CONTROL",
-    default: "public, max-age=3600",
+    default: "max-age=3600",
     help: "Cache-Control sent with media files",
     parse: nonEmpty,
   },

@@ -319,13 +319,9 @@ Deno.test("brotli, when offered, round-trips exactly through a real socket", asy
   assert.deepEqual(await decoded(res, "brotli"), LOG);
 });
 
-Deno.test("GET /stream-data is compressed when the route exists", async () => {
+Deno.test("GET /stream-data is compressed when the client accepts gzip", async () => {
   await withServer(async (server) => {
     const res = await get(server, "/stream-data?rows=5000", { "accept-encoding": "gzip" });
-    if (res.status === 404) {
-      await res.body.cancel();
-      return; // Not wired into main.ts yet.
-    }
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("content-encoding"), "gzip");
     assert.equal(res.headers.get("vary"), "accept-encoding");

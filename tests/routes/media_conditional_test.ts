@@ -30,7 +30,7 @@ const clip = (origin: string, headers: HeadersInit, method = "GET") =>
 function assertNotModified(
   res: Response,
   bytes: Uint8Array,
-  cacheControl = "public, max-age=3600",
+  cacheControl = "max-age=3600",
 ) {
   assert.equal(res.status, 304);
   assert.equal(bytes.byteLength, 0);

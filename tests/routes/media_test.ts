@@ -33,7 +33,7 @@ Deno.test("GET /media/clip.mp4 streams the file with every validator and caching
   assert.equal(res.status, 200);
   assert.deepEqual(stableHeaders(res), [
     ["accept-ranges", "bytes"],
-    ["cache-control", "public, max-age=3600"],
+    ["cache-control", "max-age=3600"],
     ["content-disposition", "inline; filename=clip.mp4"],
     ["content-length", "1000"],
     ["content-type", "video/mp4"],

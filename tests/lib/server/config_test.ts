@@ -29,7 +29,7 @@ Deno.test("parseConfig() fills in the documented defaults", async () => {
     assert.equal(config.port, 8000);
     assert.equal(config.hostname, "127.0.0.1");
     assert.equal(config.mediaDir, dir);
-    assert.equal(config.cacheControl, "public, max-age=3600");
+    assert.equal(config.cacheControl, "max-age=3600");
     assert.equal(config.drainTimeout, 10);
     assert.equal(config.logFormat, "text");
     const mediaRow = OPTIONS.find((o) => o.key === "mediaDir")!;
