@@ -10,6 +10,8 @@ import type { CompressionOptions } from "./lib/http/compression.ts";
 import { type Config, ConfigError } from "./lib/server/config.ts";
 import { parseConfig, usage } from "./lib/server/parse_config.ts";
 import { errorResponse } from "./lib/http/http_error.ts";
+import { formatErrorLog } from "./lib/server/error_log.ts";
+import { logJson } from "./lib/server/log_escape.ts";
 import { lineWriter } from "./lib/streams/line_writer.ts";
 import { createHandler } from "./lib/server/request_pipeline.ts";
 import { InFlight } from "./lib/server/in_flight.ts";
@@ -66,7 +68,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     poolSize: config.dbPoolSize,
     dbPath: config.dbPath,
     demoRows: config.demoRows,
-    log,
+    // Start-up and database notices: in JSON mode, records like every other line.
+    log: config.logFormat === "json"
+      ? (message) => log(logJson({ time: new Date().toISOString(), message }))
+      : log,
   }).catch((error) => {
     if (!(error instanceof OpenDatabaseError)) throw error;
     throw new ConfigError(
@@ -125,7 +130,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       onError(error) {
         // A body we cut off (stall, shutdown) is in the access log already.
         if (!(error instanceof CutOffError)) {
-          log(`${new Date().toISOString()} - error: ${(error as Error)?.stack ?? error}`);
+          log(formatErrorLog({ time: new Date(), requestId: "-", error }, config.logFormat));
         }
         return errorResponse(error);
       },

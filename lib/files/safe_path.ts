@@ -36,12 +36,18 @@ export function decodePathSegments(urlPath: string): string[] {
       throw new HttpError(400, "The path has malformed percent-encoding");
     }
     if (segment.includes("\0")) throw new HttpError(400, "The path contains a NUL byte");
-    if (segment.startsWith(".") || /[\\/]/.test(segment)) {
+    // A name over 255 bytes (NAME_MAX) cannot exist; the file system would say ENAMETOOLONG.
+    if (segment.startsWith(".") || /[\\/]/.test(segment) || isOverNameMax(segment)) {
       throw new HttpError(404, "No such file");
     }
     segments.push(segment);
   }
   return segments;
+}
+
+/** Whether a name is over 255 bytes in UTF-8 (at most 3 bytes per UTF-16 unit). */
+function isOverNameMax(name: string): boolean {
+  return name.length > 85 && new TextEncoder().encode(name).byteLength > 255;
 }
 
 /**
@@ -77,7 +83,9 @@ function isNotThere(error: unknown): boolean {
   return error instanceof Deno.errors.NotFound ||
     error instanceof Deno.errors.NotADirectory ||
     error instanceof Deno.errors.FilesystemLoop ||
-    error instanceof Deno.errors.PermissionDenied;
+    error instanceof Deno.errors.PermissionDenied ||
+    // A path longer than PATH_MAX, though each name fits.
+    (error as { code?: string })?.code === "ENAMETOOLONG";
 }
 
 /**

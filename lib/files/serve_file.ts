@@ -74,7 +74,11 @@ export async function serveFile(
     try {
       return await Deno.open(path, { read: true });
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) throw new HttpError(404, "No such file");
+      // A name too long to exist is as absent as a missing one.
+      if (
+        error instanceof Deno.errors.NotFound ||
+        (error as { code?: string })?.code === "ENAMETOOLONG"
+      ) throw new HttpError(404, "No such file");
       throw error;
     }
   };

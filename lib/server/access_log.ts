@@ -4,6 +4,7 @@
  * @module
  */
 
+import { logJson, logText } from "./log_escape.ts";
 import type { Outcome } from "./response_meter.ts";
 
 /** What one log line records. */
@@ -22,7 +23,8 @@ export interface AccessEntry {
 
 /**
  * Formats an entry as text (`2026-11-24T21:00:00.000Z 3f2a GET /media/a.mp4
- * 206 1048576B 12.3ms complete`) or as one JSON object.
+ * 206 1048576B 12.3ms complete`) or as one JSON object, on one line either
+ * way (lib/server/log_escape.ts).
  *
  * @param entry The entry.
  * @param format `text` for people, `json` for log pipelines.
@@ -31,7 +33,7 @@ export interface AccessEntry {
 export function formatAccessLog(entry: AccessEntry, format: "text" | "json"): string {
   const durationMs = Math.round(entry.durationMs * 10) / 10;
   if (format === "json") {
-    return JSON.stringify({
+    return logJson({
       time: entry.time.toISOString(),
       request_id: entry.requestId,
       method: entry.method,
@@ -43,8 +45,8 @@ export function formatAccessLog(entry: AccessEntry, format: "text" | "json"): st
       ...(entry.error === undefined ? {} : { error: entry.error }),
     });
   }
-  const error = entry.error === undefined ? "" : ` error=${JSON.stringify(entry.error)}`;
-  return `${entry.time.toISOString()} ${entry.requestId} ${entry.method} ${
-    JSON.stringify(entry.path).slice(1, -1)
+  const error = entry.error === undefined ? "" : ` error="${logText(entry.error)}"`;
+  return `${entry.time.toISOString()} ${entry.requestId} ${logText(entry.method)} ${
+    logText(entry.path)
   } ${entry.status} ${entry.bytes}B ${durationMs}ms ${entry.outcome}${error}`;
 }

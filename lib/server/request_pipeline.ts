@@ -10,6 +10,7 @@
 import { type AccessEntry, formatAccessLog } from "./access_log.ts";
 import { type CompressionOptions, compressResponse } from "../http/compression.ts";
 import { errorResponse, HttpError } from "../http/http_error.ts";
+import { formatErrorLog } from "./error_log.ts";
 import type { InFlight } from "./in_flight.ts";
 import type { Metrics } from "./metrics.ts";
 import { CutOffError, meterResponse } from "./response_meter.ts";
@@ -75,7 +76,7 @@ export function createHandler(
     } catch (error) {
       response = errorResponse(error);
       if (response.status >= 500 && !(error instanceof HttpError)) {
-        log(`${new Date().toISOString()} ${requestId} error: ${(error as Error)?.stack ?? error}`);
+        log(formatErrorLog({ time: new Date(), requestId, error }, options.logFormat));
       }
     }
     await req.body?.cancel();
