@@ -7,7 +7,7 @@
  * @module
  */
 
-import { logJson, logText } from "./log_escape.ts";
+import { escapeControls, logJson } from "./log_escape.ts";
 
 /** What one error line records. */
 export interface ErrorEntry {
@@ -41,5 +41,7 @@ export function formatErrorLog(entry: ErrorEntry, format: "text" | "json"): stri
       ...(stack === undefined ? {} : { stack }),
     });
   }
-  return `${entry.time.toISOString()} ${entry.requestId} error: ${logText(stack ?? message)}`;
+  return `${entry.time.toISOString()} ${entry.requestId} error: ${
+    escapeControls(stack ?? message)
+  }`;
 }

@@ -7,19 +7,35 @@
  */
 
 /**
- * What `JSON.stringify` leaves raw but a log viewer may still break a line at
- * or act on: DEL, the C1 controls (U+0085 is a newline to some) and the
- * Unicode line and paragraph separators.
+ * Everything but printable characters: C0 and C1 controls (U+0085 is a
+ * newline to some viewers), DEL, and the Unicode line and paragraph
+ * separators. Written as ranges of what is kept, to name no control character.
  */
-const RAW_CONTROLS = /[\u007f-\u009f\u2028\u2029]/g;
+const UNPRINTABLE = /[^ -~\u00a0-\u2027\u202a-\uffff]/g;
+const SHORT: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
-function escapeRawControls(text: string): string {
-  return text.replace(RAW_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+/**
+ * Escapes every control character as `\n`, `\r`, `\t` or `\uXXXX`, and
+ * leaves the rest (quotes included) as it is, for text at the end of a line.
+ *
+ * @param text Any text, such as an error's stack.
+ * @returns The text on one line.
+ * @example
+ * ```ts
+ * escapeControls('a "b"\n\u2028'); // 'a "b"\\n\\u2028'
+ * ```
+ */
+export function escapeControls(text: string): string {
+  return text.replace(
+    UNPRINTABLE,
+    (c) => SHORT[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /**
- * A value for a text log line: JSON string escapes (`\n`, `\"`, `\u001b`…)
- * without the quotes, so it can never end the line.
+ * A value for a text log line, inside quotes or between spaces: JSON string
+ * escapes (`\n`, `\"`, `\u001b`…) without the quotes, so it can never end
+ * the line or its field.
  *
  * @param value Any text, such as a decoded path or an error's stack.
  * @returns The text on one line, every control character escaped.
@@ -29,7 +45,7 @@ function escapeRawControls(text: string): string {
  * ```
  */
 export function logText(value: string): string {
-  return escapeRawControls(JSON.stringify(value).slice(1, -1));
+  return escapeControls(JSON.stringify(value).slice(1, -1));
 }
 
 /**
@@ -44,5 +60,5 @@ export function logText(value: string): string {
  */
 export function logJson(record: Record<string, unknown>): string {
   // Those characters only ever appear inside JSON strings, where the escape is valid.
-  return escapeRawControls(JSON.stringify(record));
+  return escapeControls(JSON.stringify(record));
 }

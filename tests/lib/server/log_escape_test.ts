@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { logJson, logText } from "../../../lib/server/log_escape.ts";
+import { escapeControls, logJson, logText } from "../../../lib/server/log_escape.ts";
 import { formatErrorLog } from "../../../lib/server/error_log.ts";
 
 const HOSTILE = 'a\nb\r"c"\x1b[31m\x7f\x85\u2028\u2029\\d';
@@ -7,6 +7,10 @@ const HOSTILE = 'a\nb\r"c"\x1b[31m\x7f\x85\u2028\u2029\\d';
 Deno.test("logText() escapes every control character and quote, and keeps the rest", () => {
   assert.equal(logText(HOSTILE), 'a\\nb\\r\\"c\\"\\u001b[31m\\u007f\\u0085\\u2028\\u2029\\\\d');
   assert.equal(logText("/media/café.mp4"), "/media/café.mp4");
+});
+
+Deno.test("escapeControls() escapes control characters only", () => {
+  assert.equal(escapeControls(HOSTILE), 'a\\nb\\r"c"\\u001b[31m\\u007f\\u0085\\u2028\\u2029\\d');
 });
 
 Deno.test("logJson() is one line that parses back to the same record", () => {
@@ -21,7 +25,7 @@ Deno.test("formatErrorLog() writes the stack on one line, or as a JSON field", (
   error.stack = 'Error: cannot read "x\ny"\n    at f (a.ts:1:1)';
   assert.equal(
     formatErrorLog({ time, requestId: "3f2a", error }, "text"),
-    '2026-11-24T21:00:00.000Z 3f2a error: Error: cannot read \\"x\\ny\\"\\n    at f (a.ts:1:1)',
+    '2026-11-24T21:00:00.000Z 3f2a error: Error: cannot read "x\\ny"\\n    at f (a.ts:1:1)',
   );
   assert.equal(
     formatErrorLog({ time, requestId: "3f2a", error }, "json"),
