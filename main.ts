@@ -17,6 +17,7 @@ import { createHandler } from "./lib/server/request_pipeline.ts";
 import { InFlight } from "./lib/server/in_flight.ts";
 import { Metrics } from "./lib/server/metrics.ts";
 import { OpenDatabaseError, openExportSource } from "./lib/export/open_database.ts";
+import { OpenFileCache } from "./lib/files/open_file_cache.ts";
 import { CutOffError } from "./lib/server/response_meter.ts";
 import { Router } from "./lib/http/router.ts";
 import { StallWatch } from "./lib/server/stall_watch.ts";
@@ -80,12 +81,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   health.database = () => source.health();
   const metrics = new Metrics();
+  const files = new OpenFileCache(realMedia, { maxEntries: config.openFileCache });
   // Each family owns its URLs; the order is the order they are tried in.
   const router = new Router([
     ...pageRoutes({ compression }),
     ...healthRoutes(health),
     ...metricsRoutes(metrics),
-    ...mediaRoutes({ realRoot: realMedia, cacheControl: config.cacheControl, compression }),
+    ...mediaRoutes({ realRoot: realMedia, files, cacheControl: config.cacheControl, compression }),
     ...streamDataRoutes({ maxRows: config.maxStreamRows }),
     ...exportRoutes({
       source,
@@ -156,6 +158,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       }
       stop.abort();
       await server.finished;
+      files.clear();
       // Exports read on connections of their own, closed as their bodies end.
       await source.close();
     })();

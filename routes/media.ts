@@ -10,13 +10,17 @@ import type { CompressionOptions } from "../lib/http/compression.ts";
 import { HttpError } from "../lib/http/http_error.ts";
 import { preferredType } from "../lib/http/negotiate.ts";
 import type { Handler, RouteSpec } from "../lib/http/router.ts";
-import { decodePathSegments, resolveInside } from "../lib/files/safe_path.ts";
+import { FileChangedError } from "../lib/files/file_identity.ts";
+import type { OpenFileCache } from "../lib/files/open_file_cache.ts";
+import { decodePathSegments } from "../lib/files/safe_path.ts";
 import { serveFile } from "../lib/files/serve_file.ts";
 
 /** Options for {@linkcode mediaHandler}. */
 export interface MediaOptions {
   /** The media folder's real path. */
   realRoot: string;
+  /** Resolves paths below `realRoot` (with `maxEntries: 0` it caches nothing). */
+  files: OpenFileCache;
   /** Cache-Control for files. */
   cacheControl: string;
   /** Bytes per read from disk. @default 262144 */
@@ -59,19 +63,36 @@ export function mediaHandler(options: MediaOptions): Handler {
   return async (req, params) => {
     const url = new URL(req.url);
     const segments = decodePathSegments(params.path ?? "");
-    const real = await resolveInside(options.realRoot, segments);
-    const info = await Deno.stat(real);
-    if (info.isDirectory) return await listing(req, url, options.realRoot, real, segments);
-    // Opening a FIFO blocks until a writer comes, and a device is no media file.
-    if (!info.isFile) throw new HttpError(404, "No such file");
-    const download = url.searchParams.get("download");
-    return await serveFile(req, real, {
-      cacheControl: options.cacheControl,
-      chunkSize: options.chunkSize,
-      compression: options.compression,
-      downloadAs: download === null ? undefined : download || segments.at(-1),
-      info,
-    });
+    // A file that changes under a response is looked up afresh once; a second
+    // change in a row is a file being written: come back later.
+    for (let attempt = 1;; attempt++) {
+      const found = await options.files.lookup(segments);
+      const { info } = found;
+      if (info.isDirectory) {
+        return await listing(req, url, options.realRoot, found.real, segments);
+      }
+      // Opening a FIFO blocks until a writer comes, and a device is no media file.
+      if (!info.isFile) throw new HttpError(404, "No such file");
+      const download = url.searchParams.get("download");
+      try {
+        return await serveFile(req, found.real, {
+          cacheControl: options.cacheControl,
+          chunkSize: options.chunkSize,
+          compression: options.compression,
+          downloadAs: download === null ? undefined : download || segments.at(-1),
+          info,
+          readSync: (start, length) => found.readSync(start, length),
+        });
+      } catch (error) {
+        if (!(error instanceof FileChangedError)) throw error;
+        options.files.forget(segments);
+        if (attempt === 2) {
+          throw new HttpError(503, "The file is changing; retry later", {
+            headers: { "retry-after": "1" },
+          });
+        }
+      }
+    }
   };
 }
 

@@ -1,11 +1,14 @@
 /**
  * A stream of the bytes in a span of an open file, which owns the file: it closes it
  * when the span is sent, when the reader cancels (client gone) or on error.
+ * This is the one async read loop for file bodies (`multipartByteranges` reads
+ * each part through it); small spans use `readSpanSync` instead.
  *
  * @module
  */
 
 import { markReleasable } from "../streams/release_chunk.ts";
+import { assertUnchanged, FileEndedError, type FileIdentity } from "./file_identity.ts";
 
 /**
  * How much one read takes from the file. Measured on loopback (bench/): 256 KiB
@@ -15,6 +18,13 @@ import { markReleasable } from "../streams/release_chunk.ts";
  */
 export const DEFAULT_CHUNK_SIZE = 256 * 1024;
 
+/**
+ * With `expected`, the file's identity is checked before the last chunk and
+ * after every this many bytes: often enough that a long download notices a
+ * rewrite soon, rarely enough that the `fstat()` costs nothing measurable.
+ */
+export const CHECK_EVERY = 8 * 1024 * 1024;
+
 /** Options for {@linkcode fileRangeStream}. */
 export interface FileRangeOptions {
   /** First byte to send. @default 0 */
@@ -23,6 +33,15 @@ export interface FileRangeOptions {
   end?: number;
   /** Bytes per read. @default DEFAULT_CHUNK_SIZE */
   chunkSize?: number;
+  /**
+   * The stat the response's headers were made from: when the file no longer
+   * matches it (rewritten in place, replaced, deleted), the stream errors
+   * instead of sending a mix of old and new bytes under the old ETag.
+   * @default undefined (not checked)
+   */
+  expected?: FileIdentity;
+  /** Leave the file open at the end and on cancel (the caller owns it). @default false */
+  keepOpen?: boolean;
 }
 
 function closeQuietly(file: Deno.FsFile): void {
@@ -40,7 +59,7 @@ function closeQuietly(file: Deno.FsFile): void {
  * Each chunk is a fresh buffer, marked with {@linkcode markReleasable} so the
  * served body can free it as soon as the runtime has it.
  *
- * @param file An open file; the stream closes it.
+ * @param file An open file; the stream closes it (unless `keepOpen`).
  * @param options Which span to send and how much to read at a time.
  * @returns A stream of `Uint8Array` chunks, suitable as a `Response` body.
  * @example
@@ -53,9 +72,12 @@ export function fileRangeStream(
   file: Deno.FsFile,
   options: FileRangeOptions = {},
 ): ReadableStream<Uint8Array> {
-  const { start = 0, end = Infinity, chunkSize = DEFAULT_CHUNK_SIZE } = options;
+  const { start = 0, end = Infinity, chunkSize = DEFAULT_CHUNK_SIZE, expected } = options;
+  const release = options.keepOpen ? () => {} : () => closeQuietly(file);
   let remaining = end - start + 1;
-  let sought = start === 0;
+  // A fresh file stands at 0; one the caller keeps may stand anywhere.
+  let sought = start === 0 && !options.keepOpen;
+  let sinceCheck = 0;
   // Not a byte stream: its enqueue() would swap each chunk's ArrayBuffer for a
   // new one, and the mark must stay on the buffer that reaches the runtime.
   return new ReadableStream<Uint8Array>({
@@ -68,63 +90,32 @@ export function fileRangeStream(
         const buffer = new Uint8Array(Math.min(chunkSize, remaining));
         const n = buffer.byteLength > 0 ? await file.read(buffer) : null;
         if (n === null) {
-          closeQuietly(file);
-          if (Number.isFinite(remaining) && remaining > 0) {
-            // The file shrank under us: fail rather than end short and "complete".
-            controller.error(new Error("The file ended before the requested range"));
-            return;
-          }
+          // The file shrank under us: fail rather than end short and "complete".
+          if (Number.isFinite(remaining) && remaining > 0) throw new FileEndedError();
+          release();
           controller.close();
           return;
         }
         remaining -= n;
+        sinceCheck += n;
+        if (expected !== undefined && (remaining === 0 || sinceCheck >= CHECK_EVERY)) {
+          // Before the chunk goes out: a changed file's last bytes are never sent.
+          assertUnchanged(await file.stat(), expected);
+          sinceCheck = 0;
+        }
         controller.enqueue(markReleasable(buffer.subarray(0, n)));
         if (remaining === 0) {
           // Done: close now rather than on one more pull (a small range is one read).
-          closeQuietly(file);
+          release();
           controller.close();
         }
       } catch (error) {
-        closeQuietly(file);
+        release();
         throw error;
       }
     },
     cancel() {
-      closeQuietly(file);
+      release();
     },
   }, { highWaterMark: 0 });
-}
-
-/** Spans up to this size are read whole and sent from memory (see {@linkcode readSpan}). */
-export const SMALL_SPAN = 64 * 1024;
-
-/**
- * Reads `length` bytes at `start` of `file` into memory, and closes the file.
- * For small spans (a 4 KiB range, a small file) this skips the stream
- * machinery: one read, and a body Deno sends without calling back into JS.
- *
- * @param file An open file; closed before this returns.
- * @param start The first byte.
- * @param length How many bytes; keep it small (at most {@linkcode SMALL_SPAN}).
- * @returns The bytes.
- * @throws {Error} When the file is shorter than the span.
- */
-export async function readSpan(
-  file: Deno.FsFile,
-  start: number,
-  length: number,
-): Promise<Uint8Array<ArrayBuffer>> {
-  try {
-    if (start > 0) await file.seek(start, Deno.SeekMode.Start);
-    const bytes = new Uint8Array(length);
-    let got = 0;
-    while (got < length) {
-      const n = await file.read(bytes.subarray(got));
-      if (n === null) throw new Error("The file ended before the requested range");
-      got += n;
-    }
-    return bytes;
-  } finally {
-    closeQuietly(file);
-  }
 }

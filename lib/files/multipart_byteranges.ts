@@ -6,8 +6,8 @@
  */
 
 import type { ByteRange } from "../http/range.ts";
-import { DEFAULT_CHUNK_SIZE } from "./file_stream.ts";
-import { markReleasable } from "../streams/release_chunk.ts";
+import type { FileIdentity } from "./file_identity.ts";
+import { fileRangeStream } from "./file_stream.ts";
 
 /** A multipart body and the headers that describe it. */
 export interface MultipartBody {
@@ -27,6 +27,7 @@ const encoder = new TextEncoder();
  * @param ranges The coalesced ranges, in the order to send them.
  * @param partType The file's Content-Type, repeated in each part.
  * @param size The file's total size, for Content-Range.
+ * @param expected The stat the headers were made from; a change fails the body.
  * @returns The body with its Content-Type (boundary included) and length.
  */
 export function multipartByteranges(
@@ -34,6 +35,7 @@ export function multipartByteranges(
   ranges: ByteRange[],
   partType: string,
   size: number,
+  expected?: FileIdentity,
 ): MultipartBody {
   const boundary = crypto.randomUUID().replaceAll("-", "");
   const heads = ranges.map((r, i) =>
@@ -49,15 +51,8 @@ export function multipartByteranges(
   async function* parts(): AsyncGenerator<Uint8Array> {
     for (const [i, range] of ranges.entries()) {
       yield heads[i];
-      await file.seek(range.start, Deno.SeekMode.Start);
-      let remaining = range.end - range.start + 1;
-      while (remaining > 0) {
-        const chunk = new Uint8Array(Math.min(DEFAULT_CHUNK_SIZE, remaining));
-        const n = await file.read(chunk);
-        if (n === null) throw new Error("The file ended before the requested range");
-        remaining -= n;
-        yield markReleasable(chunk.subarray(0, n));
-      }
+      const { start, end } = range;
+      yield* fileRangeStream(file, { start, end, expected, keepOpen: true });
     }
     yield tail;
   }

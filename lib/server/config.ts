@@ -32,6 +32,7 @@ export interface Config {
   hostname: string;
   mediaDir: string;
   cacheControl: string;
+  openFileCache: number;
   drainTimeout: number;
   logFormat: "text" | "json";
   compression: boolean;
@@ -105,6 +106,14 @@ export const OPTIONS = [
     default: "max-age=3600",
     help: "Cache-Control sent with media files",
     parse: nonEmpty,
+  },
+  {
+    key: "openFileCache",
+    flag: "open-file-cache",
+    env: "OPEN_FILE_CACHE",
+    default: "1000",
+    help: "media files whose real path, stat and fd are kept (LRU, rechecked after 1 s; 0: off)",
+    parse: count,
   },
   {
     key: "drainTimeout",
