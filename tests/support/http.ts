@@ -232,3 +232,18 @@ export async function waitFor(
 export function stableHeaders(res: { headers: Headers }): [string, string][] {
   return [...res.headers].filter(([name]) => name !== "date" && name !== "x-request-id").sort();
 }
+
+/**
+ * How many of this process's fds are open on files below `dir` (deleted ones
+ * included). An fd that closes while `find` lists them makes it complain and
+ * exit 1; what it printed is still right for the rest.
+ */
+export async function openFdsBelow(dir: string): Promise<number> {
+  const out = await new Deno.Command("find", {
+    args: [`/proc/${Deno.pid}/fd`, "-mindepth", "1", "-printf", "%l\\n"],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return new TextDecoder().decode(out.stdout).split("\n")
+    .filter((target) => target.startsWith(dir + "/")).length;
+}
