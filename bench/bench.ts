@@ -26,7 +26,12 @@ import { findTools } from "./tools.ts";
 const SECTIONS: Section[] = [files];
 
 /** Modules run after those when they exist; each exports `section: Section`. */
-const OPTIONAL_SECTIONS = ["./export_bench.ts", "./load_bench.ts", "./postgres_bench.ts"];
+const OPTIONAL_SECTIONS = [
+  "./small_bench.ts",
+  "./export_bench.ts",
+  "./load_bench.ts",
+  "./postgres_bench.ts",
+];
 
 const repoRoot = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const workDir = `${repoRoot}/bench/.work`;
