@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { makeExportDb, readUntilFailure } from "../support/export_fixture.ts";
 import { startTestServer } from "../support/server.ts";
 
@@ -61,9 +62,9 @@ Deno.test("--export-max-bytes cuts a CSV export off as a failed transfer, never 
   await using s = await limitedServer(["--export-max-bytes", "200k"]);
   const res = await s.get("/export/items.csv");
   assert.equal(res.status, 200);
-  const { text, error } = await readUntilFailure(res.body!);
+  const { text, bytes, error } = await readUntilFailure(res.body!);
   assert.ok(error, "the transfer must fail");
-  assert.ok(text.length <= 204800, `received ${text.length} characters`);
+  assert.ok(bytes <= 204800, `received ${bytes} bytes`);
   assert.ok(text.startsWith("id,value,created_at,"), text.slice(0, 40));
   const line = await s.server.waitForLog(/GET \/export\/items\.csv 200 \d+B/);
   assert.match(line, /failed error="The export passed the limit of 204800 bytes"$/);
@@ -76,5 +77,34 @@ Deno.test("--export-max-seconds passed before the first byte is a 413 problem", 
   assert.equal(
     (await res.json()).detail,
     "The export passed the limit of 0.000001 seconds",
+  );
+});
+
+Deno.test("--export-max-bytes counts UTF-8 bytes, not characters", async () => {
+  // 1.8 MB of UTF-8 in 600,000 UTF-16 units (three bytes each): a cap of
+  // 1 MiB counted in characters would let the whole table through.
+  await using db = await makeExportDb(1, false);
+  const writer = new DatabaseSync(db.path);
+  try {
+    writer.exec("CREATE TABLE cjk (id INTEGER PRIMARY KEY, note TEXT); BEGIN");
+    const insert = writer.prepare("INSERT INTO cjk (note) VALUES (?)");
+    for (let i = 0; i < 6000; i++) insert.run("東京".repeat(50));
+    writer.exec("COMMIT");
+  } finally {
+    writer.close();
+  }
+  await using server = await startTestServer(["--db", db.path, "--export-max-bytes", "1m"]);
+  const res = await fetch(`${server.origin}/export/cjk.csv`, { headers: IDENTITY });
+  assert.equal(res.status, 200);
+  const { text, bytes, error } = await readUntilFailure(res.body!);
+  assert.ok(error, "the transfer must fail");
+  // At most the cap, and not cut off long before it (the batch that passed
+  // the cap is dropped whole, so up to one batch short).
+  assert.ok(bytes <= 1048576 && bytes > 524288, `received ${bytes} bytes`);
+  assert.ok(text.startsWith(`id,note\r\n1,${"東京".repeat(50)}\r\n`), text.slice(0, 40));
+  const line = await server.waitForLog(/GET \/export\/cjk\.csv 200 \d+B/);
+  assert.match(
+    line,
+    new RegExp(` 200 ${bytes}B .*failed error="The export passed the limit of 1048576 bytes"$`),
   );
 });

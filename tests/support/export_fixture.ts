@@ -113,19 +113,21 @@ export async function openHandlesTo(path: string): Promise<number> {
 /** Reads a body until it ends or fails; returns the text received and the failure. */
 export async function readUntilFailure(
   body: ReadableStream<Uint8Array>,
-): Promise<{ text: string; error: unknown }> {
+): Promise<{ text: string; bytes: number; error: unknown }> {
   const decoder = new TextDecoder();
   let text = "";
+  let bytes = 0;
   const reader = body.getReader();
   try {
     for (let i = 0; i < 1_000_000; i++) {
       const { done, value } = await reader.read();
-      if (done) return { text: text + decoder.decode(), error: undefined };
+      if (done) return { text: text + decoder.decode(), bytes, error: undefined };
       text += decoder.decode(value, { stream: true });
+      bytes += value.byteLength;
     }
     throw new Error("The body did not end");
   } catch (error) {
-    return { text: text + decoder.decode(), error };
+    return { text: text + decoder.decode(), bytes, error };
   } finally {
     reader.releaseLock();
   }

@@ -80,10 +80,24 @@ Deno.test("fileRangeStream() fails, not ends short, when the file is shorter tha
   assertClosed(f.file);
 });
 
-Deno.test("fileRangeStream() fails and closes the file when a read fails", async () => {
+Deno.test("fileRangeStream() fails when the file is closed under it", async () => {
   await using f = await openData();
   const reader = fileRangeStream(f.file, { end: 999, chunkSize: 100 }).getReader();
   await reader.read();
   f.file.close(); // Someone closed it under the stream: the next read fails.
   await assert.rejects(reader.read(), Deno.errors.BadResource);
+});
+
+Deno.test("fileRangeStream() closes the file itself when a read fails", async () => {
+  // A folder opens like a file, but read(2) on it fails (EISDIR): a real read
+  // error on a handle that only the stream may close.
+  const dir = await Deno.makeTempDir({ prefix: "sluice-test-" });
+  try {
+    const file = await Deno.open(dir);
+    const reader = fileRangeStream(file, { end: 999 }).getReader();
+    await assert.rejects(reader.read(), (error: Error) => /directory/i.test(error.message));
+    assertClosed(file);
+  } finally {
+    await Deno.remove(dir);
+  }
 });
