@@ -203,9 +203,11 @@ Deno.test("HEAD carries the headers GET would, without a wrong Content-Length", 
       assert.equal(head.headers.get(name), getRes.headers.get(name), name);
     }
     assert.equal(head.headers.get("content-length"), null);
+    assert.equal((await readAll(head.body)).byteLength, 0, "a HEAD sent a body");
     const plainHead = await get(server, "/media/app.log", {}, "HEAD");
     assert.equal(plainHead.headers.get("content-encoding"), null);
     assert.equal(plainHead.headers.get("content-length"), String(LOG.byteLength));
+    assert.equal((await readAll(plainHead.body)).byteLength, 0, "a HEAD sent a body");
   });
 });
 

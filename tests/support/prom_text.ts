@@ -49,7 +49,7 @@ export function sampleKey(name: string, labels: Record<string, string> = {}): st
  * Parses exposition text into families by name.
  *
  * @param text The body of `GET /metrics`.
- * @returns The families; a missing sample is a value never observed.
+ * @returns The families.
  * @throws {SyntaxError} On any line that is not a comment, blank or a sample.
  */
 export function parseMetrics(text: string): Map<string, MetricFamily> {
@@ -77,30 +77,60 @@ export function parseMetrics(text: string): Map<string, MetricFamily> {
     if (Number.isNaN(value) && valueText !== "NaN") {
       throw new SyntaxError(`Bad value in ${JSON.stringify(line)}`);
     }
-    const base = families.has(name)
-      ? name
-      : SUFFIXES.map((s) => name.endsWith(s) ? name.slice(0, -s.length) : "").find((b) =>
-        b !== "" && families.has(b)
-      );
-    if (base === undefined) throw new SyntaxError(`Sample of no announced family: ${line}`);
+    const owner = familyOf(families, name);
+    if (owner === undefined) throw new SyntaxError(`Sample of no announced family: ${line}`);
     const labels = Object.fromEntries(parseLabels(labelText, line));
-    family(base).samples.set(sampleKey(name, labels), value);
+    owner.samples.set(sampleKey(name, labels), value);
   }
   return families;
 }
 
+/** The family a sample name belongs to (`x_total` and `x_bucket` belong to `x`). */
+function familyOf(families: Map<string, MetricFamily>, name: string): MetricFamily | undefined {
+  const base = families.has(name)
+    ? name
+    : SUFFIXES.map((s) => name.endsWith(s) ? name.slice(0, -s.length) : "").find((b) =>
+      b !== "" && families.has(b)
+    );
+  return base === undefined ? undefined : families.get(base);
+}
+
 /**
- * One sample's value from parsed metrics, 0 when it was never observed (as
- * prom-client leaves out labelled series it has not seen).
+ * One sample's value from parsed metrics. A sample that is not there is an
+ * error, never 0: a metric that disappeared or was renamed must not pass a
+ * "zero" check. For a labelled series prom-client has not seen yet, use
+ * {@linkcode isUnobserved}.
+ *
+ * @throws {Error} When the sample is not in the scrape.
  */
 export function sampleValue(
   families: Map<string, MetricFamily>,
   name: string,
   labels: Record<string, string> = {},
 ): number {
-  for (const f of families.values()) {
-    const value = f.samples.get(sampleKey(name, labels));
-    if (value !== undefined) return value;
-  }
-  return 0;
+  const key = sampleKey(name, labels);
+  const family = familyOf(families, name);
+  const value = family?.samples.get(key);
+  if (value !== undefined) return value;
+  const near = family === undefined
+    ? "its family is not announced"
+    : `the family has ${[...family.samples.keys()].join(", ") || "no samples"}`;
+  throw new Error(`No sample ${key} in the scrape; ${near}`);
+}
+
+/**
+ * Whether a labelled series has never been observed: its family is announced
+ * (so the metric exists) but has no sample with these labels, as prom-client
+ * leaves out series it has not seen.
+ *
+ * @throws {Error} When the family itself is missing from the scrape.
+ */
+export function isUnobserved(
+  families: Map<string, MetricFamily>,
+  name: string,
+  labels: Record<string, string>,
+): boolean {
+  const family = familyOf(families, name);
+  if (family === undefined) throw new Error(`No metric family for ${name} in the scrape`);
+  return !family.samples.has(sampleKey(name, labels));
 }
