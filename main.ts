@@ -212,8 +212,16 @@ async function main(): Promise<void> {
   const { hostname, port } = sluice.addr;
   const scheme = config.cert === "" ? "http" : "https";
   console.log(`Sluice listening on ${scheme}://${hostname}:${port}/ (media: ${config.mediaDir})`);
+  let draining = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => {
+      if (draining) {
+        // An operator who asks twice wants it gone: exit as a signal would (128 + its number).
+        console.log(`${signal} during the drain: exiting now`);
+        out.flush();
+        Deno.exit(signal === "SIGINT" ? 130 : 143);
+      }
+      draining = true;
       console.log(`${signal}: draining for up to ${config.drainTimeout}s`);
       sluice.shutdown().then(() => {
         out.flush();

@@ -72,7 +72,8 @@ export function mediaHandler(options: MediaOptions): Handler {
         return await listing(req, url, options.realRoot, found.real, segments);
       }
       // Opening a FIFO blocks until a writer comes, and a device is no media file.
-      if (!info.isFile) throw new HttpError(404, "No such file");
+      // A file named as a folder (`a.txt/`) is not there either, as on a file system.
+      if (!info.isFile || url.pathname.endsWith("/")) throw new HttpError(404, "No such file");
       const download = url.searchParams.get("download");
       try {
         return await serveFile(req, found.real, {

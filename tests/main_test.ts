@@ -153,3 +153,34 @@ Deno.test("SIGTERM lets an in-flight download finish byte-exact, refuses new wor
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a second SIGTERM or SIGINT during the drain exits at once", async () => {
+  const dir = await makeTempTree({ "big.bin": new Uint8Array(32 * MiB) });
+  try {
+    for (
+      const [first, second, code] of [["SIGTERM", "SIGTERM", 143], [
+        "SIGTERM",
+        "SIGINT",
+        130,
+      ]] as const
+    ) {
+      // A drain that would last 120 s: a download whose client reads nothing more.
+      await using proc = spawnSluice(["--port", "0", "--media-dir", dir, "--drain-timeout", "120"]);
+      const [, port] = await proc.waitForLine(/^Sluice listening on http:\/\/127\.0\.0\.1:(\d+)\//);
+      using client = Deno.createHttpClient({});
+      const res = await fetch(`http://127.0.0.1:${port}/media/big.bin`, { client });
+      const reader = res.body!.getReader();
+      await reader.read();
+      proc.child.kill(first);
+      await proc.waitForLine(new RegExp(`^${first}: draining for up to 120s$`));
+      proc.child.kill(second);
+      // Well under the 120 s drain: the second signal does not wait for it.
+      const status = await proc.exitWithin(30_000);
+      assert.equal(status.code, code, `${first} then ${second}`);
+      await proc.waitForLine(new RegExp(`^${second} during the drain: exiting now$`));
+      await reader.cancel().catch(() => {});
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -5,7 +5,7 @@
  */
 
 import { join } from "node:path";
-import { isServable } from "./safe_path.ts";
+import { isServable, isServableName } from "./safe_path.ts";
 
 /** One listed entry. */
 export interface DirEntry {
@@ -18,7 +18,8 @@ export interface DirEntry {
 }
 
 /**
- * Reads the visible entries of a folder: no dotfiles, and no symlinks that
+ * Reads the visible entries of a folder: only names the media route serves
+ * (no dotfiles, no backslashes; see `isServableName`), and no symlinks that
  * lead outside `realRoot`, to a dotfile, or to something that is neither file
  * nor folder. What is listed is what the media route would serve.
  * Folders first, then by name.
@@ -30,7 +31,8 @@ export interface DirEntry {
 export async function readListing(realDir: string, realRoot: string): Promise<DirEntry[]> {
   const entries: DirEntry[] = [];
   for await (const entry of Deno.readDir(realDir)) {
-    if (entry.name.startsWith(".")) continue;
+    // A name the route would refuse (a dotfile, a backslash) would be a dead link.
+    if (!isServableName(entry.name)) continue;
     const path = join(realDir, entry.name);
     try {
       if (entry.isSymlink && !isServable(realRoot, await Deno.realPath(path))) continue;

@@ -36,18 +36,29 @@ export function decodePathSegments(urlPath: string): string[] {
       throw new HttpError(400, "The path has malformed percent-encoding");
     }
     if (segment.includes("\0")) throw new HttpError(400, "The path contains a NUL byte");
-    // A name over 255 bytes (NAME_MAX) cannot exist; the file system would say ENAMETOOLONG.
-    if (segment.startsWith(".") || /[\\/]/.test(segment) || isOverNameMax(segment)) {
-      throw new HttpError(404, "No such file");
-    }
+    if (!isServableName(segment)) throw new HttpError(404, "No such file");
     segments.push(segment);
   }
   return segments;
 }
 
-/** Whether a name is over 255 bytes in UTF-8 (at most 3 bytes per UTF-16 unit). */
-function isOverNameMax(name: string): boolean {
-  return name.length > 85 && new TextEncoder().encode(name).byteLength > 255;
+/**
+ * Whether one decoded name may be served: not a dotfile (nor `.`/`..`), no
+ * separator of either kind, no NUL, and at most 255 bytes (NAME_MAX; the file
+ * system would answer ENAMETOOLONG). Listings show only such names.
+ *
+ * @param name One path segment, decoded.
+ * @returns True when the media route would serve it.
+ * @example
+ * ```ts
+ * isServableName("clip.mp4"); // true
+ * isServableName("a\\b.txt"); // false
+ * ```
+ */
+export function isServableName(name: string): boolean {
+  return !name.startsWith(".") && !/[\\/\0]/.test(name) &&
+    // At most 3 UTF-8 bytes per UTF-16 unit: only a long name needs encoding.
+    !(name.length > 85 && new TextEncoder().encode(name).byteLength > 255);
 }
 
 /**

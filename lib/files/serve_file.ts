@@ -48,9 +48,12 @@ export interface ServeFileOptions {
   readSync?: (start: number, length: number) => Uint8Array<ArrayBuffer>;
 }
 
-/** Types a browser could run as a page on our origin: sandbox them. */
-const ACTIVE_TYPES =
-  /^(text\/html|image\/svg\+xml|application\/xhtml\+xml|text\/xml|application\/xml)/;
+/**
+ * Types a browser could run as a page on our origin: HTML, and XML of any kind
+ * (`+xml`: SVG, XHTML, Atom, RSS, RDF, XSLT, GPX, KML, MathML…), which can
+ * carry script or pull in a stylesheet that does. Sandbox them.
+ */
+const ACTIVE_TYPES = /^(text\/html|text\/xml|application\/xml|[\w.+-]+\/[\w.+-]+\+xml)\s*(;|$)/i;
 
 /** Headers that RFC 9110 §15.4.5 lets a 304 carry, of those we set. */
 const NOT_MODIFIED_HEADERS = ["etag", "last-modified", "cache-control", "vary"];

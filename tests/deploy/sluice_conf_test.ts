@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { startPgCluster } from "../support/postgres.ts";
 import { makePgExportDb } from "../support/postgres_fixture.ts";
+import { startTestServer } from "../support/server.ts";
 import { spawnStartTask, type TaskProcess } from "../support/start_task.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -226,6 +227,80 @@ Deno.test({
     } finally {
       for (const instance of instances) await instance.kill();
       await Deno.remove(media, { recursive: true });
+      await Deno.remove(prefix, { recursive: true });
+    }
+  },
+});
+
+/**
+ * Reads a raw connection until the peer closes it, then closes it too.
+ * Fails when it is still open after `ms`.
+ */
+async function readUntilClosed(conn: Deno.Conn, ms: number): Promise<string> {
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    conn.close();
+  }, ms);
+  const buf = new Uint8Array(64 * 1024);
+  let text = "";
+  try {
+    for (let i = 0; i < 10_000; i++) {
+      const n = await conn.read(buf).catch(() => null);
+      if (n === null) break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+  } finally {
+    clearTimeout(timer);
+    if (!timedOut) conn.close();
+  }
+  if (timedOut) throw new Error(`still open after ${ms} ms; read ${JSON.stringify(text)}`);
+  return text;
+}
+
+async function rawSend(port: number, text: string): Promise<Deno.Conn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode(text));
+  return conn;
+}
+
+Deno.test({
+  name:
+    "deploy/sluice.conf bounds half-sent and idle connections and refuses HTTP/1.1 without Host",
+  ignore: NGINX === undefined,
+  async fn() {
+    const prefix = await Deno.makeTempDir({ prefix: "sluice-nginx-" });
+    await using instance = await startTestServer();
+    try {
+      const upstream = Number(new URL(instance.origin).port);
+      const port = freePort();
+      let config = await nginxConfig(prefix, port, [upstream]);
+      // The deploy file's timeouts, made short so the test waits seconds, not minutes.
+      for (const name of ["client_header_timeout", "client_body_timeout", "keepalive_timeout"]) {
+        const setting = new RegExp(`^(\\s*)${name} \\d+s;$`, "m");
+        assert.match(config, setting, `deploy/sluice.conf sets ${name}`);
+        config = config.replace(setting, `$1${name} 1s;`);
+      }
+      await using _nginx = await startNginx(config, prefix, port);
+
+      // Deno.serve lets a Host-less HTTP/1.1 request through (it cannot say the version);
+      // nginx answers 400 before it reaches Sluice.
+      const noHost = "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n";
+      const direct = await readUntilClosed(await rawSend(upstream, noHost), 10_000);
+      assert.match(direct, /^HTTP\/1\.1 200 /);
+      const proxied = await readUntilClosed(await rawSend(port, noHost), 10_000);
+      assert.match(proxied, /^HTTP\/1\.1 400 /);
+
+      // Half a request head: closed after client_header_timeout (1 s here), with no answer.
+      const half = await rawSend(port, "GET /healthz HTTP/1.1\r\nHost: sluice\r\n");
+      assert.equal(await readUntilClosed(half, 15_000), "");
+
+      // An idle keep-alive connection: one answer, then closed after keepalive_timeout.
+      const idle = await rawSend(port, "GET /healthz HTTP/1.1\r\nHost: sluice\r\n\r\n");
+      const text = await readUntilClosed(idle, 15_000);
+      assert.match(text, /^HTTP\/1\.1 200 /);
+      assert.ok(text.includes('\r\n{"status":"ok"}\r\n'), text);
+    } finally {
       await Deno.remove(prefix, { recursive: true });
     }
   },
