@@ -87,7 +87,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     ...pageRoutes({ compression }),
     ...healthRoutes(health),
     ...metricsRoutes(metrics),
-    ...mediaRoutes({ realRoot: realMedia, files, cacheControl: config.cacheControl, compression }),
+    ...mediaRoutes({
+      realRoot: realMedia,
+      files,
+      cacheControl: config.cacheControl,
+      compression,
+      zipMaxEntries: config.zipMaxEntries,
+    }),
     ...streamDataRoutes({ maxRows: config.maxStreamRows }),
     ...exportRoutes({
       source,

@@ -31,6 +31,7 @@ const OPTIONAL_SECTIONS = [
   "./export_bench.ts",
   "./load_bench.ts",
   "./postgres_bench.ts",
+  "./zip_bench.ts",
 ];
 
 const repoRoot = new URL("..", import.meta.url).pathname.replace(/\/$/, "");

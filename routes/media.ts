@@ -1,10 +1,12 @@
 /**
  * `GET|HEAD /media/{path}` and its seed-tutorial alias `/stream-video/{name}`:
- * files under the media folder, and listings of its folders.
+ * files under the media folder, listings of its folders, and a folder as one
+ * ZIP (`?zip`).
  *
  * @module
  */
 
+import { CrcCache } from "../lib/files/crc_cache.ts";
 import { readListing, renderListingHtml } from "../lib/files/dir_listing.ts";
 import type { CompressionOptions } from "../lib/http/compression.ts";
 import { HttpError } from "../lib/http/http_error.ts";
@@ -14,6 +16,9 @@ import { FileChangedError } from "../lib/files/file_identity.ts";
 import type { OpenFileCache } from "../lib/files/open_file_cache.ts";
 import { decodePathSegments } from "../lib/files/safe_path.ts";
 import { serveFile } from "../lib/files/serve_file.ts";
+import { serveZip } from "../lib/files/serve_zip.ts";
+import { readZipEntries } from "../lib/files/zip_entries.ts";
+import { layoutZip, type ZipLayout } from "../lib/files/zip_layout.ts";
 
 /** Options for {@linkcode mediaHandler}. */
 export interface MediaOptions {
@@ -30,6 +35,8 @@ export interface MediaOptions {
    * responses with, which the ETags must reflect; undefined when compression is off.
    */
   compression?: CompressionOptions;
+  /** Folders with more entries than this get 413 for `?zip`. @default 100000 */
+  zipMaxEntries?: number;
 }
 
 /**
@@ -60,6 +67,7 @@ export function mediaRoutes(options: MediaOptions): RouteSpec[] {
  * @returns The route handler.
  */
 export function mediaHandler(options: MediaOptions): Handler {
+  const folder: FolderOptions = { ...options, crcs: new CrcCache() };
   return async (req, params) => {
     const url = new URL(req.url);
     const segments = decodePathSegments(params.path ?? "");
@@ -69,7 +77,7 @@ export function mediaHandler(options: MediaOptions): Handler {
       const found = await options.files.lookup(segments);
       const { info } = found;
       if (info.isDirectory) {
-        return await listing(req, url, options.realRoot, found.real, segments);
+        return await serveFolder(req, url, found.real, segments, folder);
       }
       // Opening a FIFO blocks until a writer comes, and a device is no media file.
       // A file named as a folder (`a.txt/`) is not there either, as on a file system.
@@ -97,12 +105,17 @@ export function mediaHandler(options: MediaOptions): Handler {
   };
 }
 
-async function listing(
+/** What a folder's responses need: the media options, and the CRCs every ZIP shares. */
+interface FolderOptions extends MediaOptions {
+  crcs: CrcCache;
+}
+
+async function serveFolder(
   req: Request,
   url: URL,
-  realRoot: string,
   real: string,
   segments: string[],
+  options: FolderOptions,
 ): Promise<Response> {
   if (!url.pathname.endsWith("/")) {
     // Relative links in the listing need the trailing slash.
@@ -111,11 +124,47 @@ async function listing(
       headers: { location: url.pathname + "/" + url.search },
     });
   }
+  if (url.searchParams.has("zip")) {
+    const name = segments.at(-1) ?? "media";
+    const layout = await zipLayout(real, name, options);
+    if (typeof layout === "number") {
+      throw new HttpError(
+        413,
+        `The folder holds ${layout} entries; a ZIP holds at most ${
+          options.zipMaxEntries ?? 100_000
+        } (--zip-max-entries)`,
+      );
+    }
+    return serveZip(req, layout, {
+      downloadAs: `${name}.zip`,
+      cache: options.crcs,
+      chunkSize: options.chunkSize,
+    });
+  }
+  return await listing(req, url, real, segments, options);
+}
+
+/** The folder's archive laid out, or its entry count when over the limit. */
+async function zipLayout(real: string, name: string, options: FolderOptions) {
+  const found = await readZipEntries(real, options.realRoot, {
+    prefix: name,
+    maxEntries: options.zipMaxEntries,
+  });
+  return found.kind === "too-many" ? found.count : await layoutZip(found.entries);
+}
+
+async function listing(
+  req: Request,
+  url: URL,
+  real: string,
+  segments: string[],
+  options: FolderOptions,
+): Promise<Response> {
   const type = preferredType(req, ["text/html", "application/json"]);
   if (type === undefined) {
     throw new HttpError(406, "Listings are available as text/html or application/json");
   }
-  const entries = await readListing(real, realRoot);
+  const entries = await readListing(real, options.realRoot);
   const headers = { "cache-control": "no-cache", vary: "accept" };
   if (type === "application/json") {
     return Response.json({
@@ -126,7 +175,11 @@ async function listing(
       })),
     }, { headers });
   }
-  const html = renderListingHtml(decodeURIComponent(url.pathname), entries, segments.length > 0);
+  const zip: ZipLayout | number = await zipLayout(real, segments.at(-1) ?? "media", options);
+  const html = renderListingHtml(decodeURIComponent(url.pathname), entries, {
+    hasParent: segments.length > 0,
+    zipSize: typeof zip === "number" ? undefined : zip.size,
+  });
   return new Response(html, {
     headers: { ...headers, "content-type": "text/html; charset=utf-8" },
   });

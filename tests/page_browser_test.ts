@@ -139,6 +139,17 @@ Deno.test({
       await page.click("#files a[href='#/media/docs/']");
       await page.waitForSelector("#crumbs [aria-current=page]");
       assert.equal(await text(page, "#crumbs"), "media / docs");
+      // The folder as one ZIP, with the exact size a HEAD of ?zip gives.
+      await page.waitForSelector("#media-zip:not([hidden])");
+      const zip = await fetch(`${server.origin}/media/docs/?zip`, { method: "HEAD" });
+      assert.equal(
+        await page.$eval("#media-zip-link", (a) => a.getAttribute("href")),
+        "/media/docs/?zip",
+      );
+      assert.equal(
+        await text(page, "#media-zip-size"),
+        formatBytes(Number(zip.headers.get("content-length"))),
+      );
       await page.click("#files ::-p-text(README.md)");
       await page.waitForFunction(
         `document.querySelector("#preview pre")?.textContent !== "Loading…"`,

@@ -53,6 +53,14 @@ export async function readListing(realDir: string, realRoot: string): Promise<Di
   );
 }
 
+/** Options for {@linkcode renderListingHtml}. */
+export interface ListingHtmlOptions {
+  /** Link `../`. @default false */
+  hasParent?: boolean;
+  /** The size of the folder's `?zip` archive; no ZIP link when undefined. @default undefined */
+  zipSize?: number;
+}
+
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function formatBytes(n: number): string {
@@ -71,10 +79,15 @@ function formatBytes(n: number): string {
  *
  * @param title The folder's URL path, shown as the heading.
  * @param entries From {@linkcode readListing}.
- * @param hasParent Whether to link `../`.
+ * @param options Whether to link `../`, and the folder's ZIP size to offer it.
  * @returns The page.
  */
-export function renderListingHtml(title: string, entries: DirEntry[], hasParent: boolean): string {
+export function renderListingHtml(
+  title: string,
+  entries: DirEntry[],
+  options: ListingHtmlOptions = {},
+): string {
+  const { hasParent = false, zipSize } = options;
   const rows = entries.map((e) => {
     const href = encodeURIComponent(e.name) + (e.type === "directory" ? "/" : "");
     const name = escapeHtml(e.name) + (e.type === "directory" ? "/" : "");
@@ -93,6 +106,10 @@ td{padding:.25rem 1rem .25rem 0}a{color:#0645ad}</style></head>
 <table><thead><tr><th align="left">Name</th><th align="left">Size</th><th align="left">Modified</th></tr></thead>
 <tbody>
 ${rows.join("\n")}
-</tbody></table></body></html>
+</tbody></table>${
+    zipSize === undefined
+      ? ""
+      : `\n<p><a href="?zip" download>Download folder (ZIP)</a> ${formatBytes(zipSize)}</p>`
+  }</body></html>
 `;
 }

@@ -52,6 +52,7 @@ export interface Config {
   exportMaxRows: number;
   exportMaxBytes: number;
   exportMaxSeconds: number;
+  zipMaxEntries: number;
 }
 
 /** One option: where it is read from, its default, and the parser that makes its value. */
@@ -267,6 +268,14 @@ export const OPTIONS = [
     default: "3600",
     help: "seconds one export may run; past it the export fails (0: no limit)",
     parse: seconds,
+  },
+  {
+    key: "zipMaxEntries",
+    flag: "zip-max-entries",
+    env: "ZIP_MAX_ENTRIES",
+    default: "100000",
+    help: "files and folders one ?zip archive may hold; a bigger folder gets 413",
+    parse: positive,
   },
 ] as const satisfies readonly Option[];
 

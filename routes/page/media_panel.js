@@ -45,6 +45,31 @@ async function showFolder(folder) {
   const files = listing.entries.filter((e) => e.type === "file").length;
   say(status, listing.entries.length === 0 ? "This folder is empty." : "");
   $("files").dataset.files = String(files);
+  showZip(folder);
+}
+
+/**
+ * Offers the folder as one ZIP with its size. A HEAD of `?zip` gives the
+ * exact length without reading any file.
+ */
+async function showZip(folder) {
+  const offer = $("media-zip");
+  const url = `/media${folder}?zip`;
+  offer.hidden = true;
+  try {
+    const res = await fetch(url, { method: "HEAD" });
+    if (currentFolder() !== folder) return; // The user moved on.
+    if (res.status === 413) {
+      $("media-zip-link").removeAttribute("href");
+      $("media-zip-size").textContent = "(too many files for one ZIP)";
+    } else if (res.ok) {
+      $("media-zip-link").href = url;
+      $("media-zip-size").textContent = formatBytes(Number(res.headers.get("content-length")));
+    } else return;
+    offer.hidden = false;
+  } catch {
+    // No offer: the listing itself said what went wrong, if anything did.
+  }
 }
 
 function fileRow(folder, entry) {

@@ -1,0 +1,198 @@
+/**
+ * The bytes of a laid-out ZIP archive, or of any span of it, read on demand.
+ *
+ * CRC-32s: each file's CRC is computed while its bytes are sent and written
+ * in the data descriptor after them, so nothing is read twice for a whole
+ * download. A span that starts inside or after an entry still needs that
+ * entry's CRC (for its descriptor, and for the central directory): it comes
+ * from the shared {@linkcode CrcCache}, or the file is read once to compute it.
+ *
+ * @module
+ */
+
+import { crc32 } from "node:zlib";
+import { markReleasable } from "../streams/release_chunk.ts";
+import type { CrcCache } from "./crc_cache.ts";
+import { DEFAULT_CHUNK_SIZE } from "./file_stream.ts";
+import { FileEndedError } from "./file_identity.ts";
+import { checkUnchanged, computeEntryCrc, openEntry } from "./zip_entry_file.ts";
+import type { PlacedEntry, ZipLayout } from "./zip_layout.ts";
+import { centralHeader, dataDescriptor, endRecords, localHeader } from "./zip_records.ts";
+
+/** Options for {@linkcode zipStream}. */
+export interface ZipStreamOptions {
+  /** CRCs shared across responses. */
+  cache: CrcCache;
+  /** First byte to send. @default 0 */
+  start?: number;
+  /** Last byte to send, inclusive. @default the archive's last */
+  end?: number;
+  /** Bytes per read of a file. @default 262144 */
+  chunkSize?: number;
+}
+
+type Segment =
+  | {
+    kind: "local" | "data" | "descriptor" | "central";
+    at: number;
+    length: number;
+    entry: PlacedEntry;
+  }
+  | { kind: "end"; at: number; length: number };
+
+/** The first index whose `limit(entry)` lies past `offset` (entries are in archive order). */
+function firstPast(entries: PlacedEntry[], offset: number, limit: (e: PlacedEntry) => number) {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (limit(entries[mid]) > offset) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** The archive's records in order, from the one that holds byte `from`. */
+function* segmentsFrom(layout: ZipLayout, from: number): Generator<Segment> {
+  const { entries } = layout;
+  for (let i = firstPast(entries, from, (e) => e.end); i < entries.length; i++) {
+    const e = entries[i];
+    yield { kind: "local", at: e.offset, length: e.dataOffset - e.offset, entry: e };
+    yield { kind: "data", at: e.dataOffset, length: e.size, entry: e };
+    yield {
+      kind: "descriptor",
+      at: e.descriptorOffset,
+      length: e.end - e.descriptorOffset,
+      entry: e,
+    };
+  }
+  const centralEnd = (i: number) =>
+    i + 1 < entries.length ? entries[i + 1].centralAt : layout.endOffset;
+  const first = firstPast(entries, from, (e) => e.centralAt) - 1;
+  for (let i = Math.max(first, 0); i < entries.length; i++) {
+    const e = entries[i];
+    yield { kind: "central", at: e.centralAt, length: centralEnd(i) - e.centralAt, entry: e };
+  }
+  yield { kind: "end", at: layout.endOffset, length: layout.size - layout.endOffset };
+}
+
+/** Header bytes are gathered up to this much before they are sent. */
+const BATCH = 64 * 1024;
+
+async function* zipChunks(layout: ZipLayout, options: ZipStreamOptions) {
+  const { cache, start = 0, end = layout.size - 1, chunkSize = DEFAULT_CHUNK_SIZE } = options;
+  /** CRCs this response computed or looked up, by entry. */
+  const crcs = new Map<PlacedEntry, number>();
+  const crcOf = async (e: PlacedEntry) => {
+    if (e.isDirectory) return 0;
+    let crc = crcs.get(e);
+    if (crc === undefined) crcs.set(e, crc = await cache.crcOf(e, computeEntryCrc));
+    return crc;
+  };
+  let batch: Uint8Array[] = [];
+  let batched = 0;
+  const flush = () => {
+    const out = batch.length === 1 ? batch[0] : new Uint8Array(batched);
+    if (batch.length > 1) {
+      let at = 0;
+      for (const b of batch) out.set(b, (at += b.byteLength) - b.byteLength);
+    }
+    batch = [];
+    batched = 0;
+    return out;
+  };
+
+  for (const seg of segmentsFrom(layout, start)) {
+    if (seg.at > end) break;
+    const from = Math.max(start, seg.at) - seg.at;
+    const to = Math.min(end + 1, seg.at + seg.length) - seg.at;
+    if (seg.kind === "data") {
+      const e = seg.entry;
+      if (e.isDirectory) continue;
+      if (batched > 0) yield flush();
+      yield* fileBytes(e, from, to, (crc) => {
+        crcs.set(e, crc);
+        cache.set(e, crc);
+      }, chunkSize);
+      continue;
+    }
+    if (to <= from) continue;
+    let bytes: Uint8Array;
+    if (seg.kind === "local") bytes = localHeader(seg.entry);
+    else if (seg.kind === "descriptor") bytes = dataDescriptor(seg.entry, await crcOf(seg.entry));
+    else if (seg.kind === "central") bytes = centralHeader(seg.entry, await crcOf(seg.entry));
+    else bytes = endRecords(layout.entries.length, layout.centralOffset, layout.centralSize);
+    const part = bytes.subarray(from, to);
+    batch.push(part);
+    batched += part.byteLength;
+    if (batched >= BATCH) yield flush();
+  }
+  if (batched > 0) yield flush();
+}
+
+/**
+ * Sends bytes `from..to` (exclusive) of an entry's file, checking it is the
+ * file laid out; when they are all of it, reports their CRC-32.
+ */
+async function* fileBytes(
+  e: PlacedEntry,
+  from: number,
+  to: number,
+  onCrc: (crc: number) => void,
+  chunkSize: number,
+) {
+  // An empty file is still opened: one that vanished must fail the archive too.
+  if (to <= from && !(e.size === 0 && from === 0)) return;
+  const file = await openEntry(e);
+  try {
+    if (from > 0) await file.seek(from, Deno.SeekMode.Start);
+    let crc = 0;
+    for (let at = from; at < to;) {
+      const buffer = new Uint8Array(Math.min(chunkSize, to - at));
+      const n = await file.read(buffer);
+      if (n === null) throw new FileEndedError();
+      const chunk = buffer.subarray(0, n);
+      if (from === 0) crc = crc32(chunk, crc);
+      at += n;
+      yield markReleasable(chunk);
+    }
+    if (from === 0 && to === e.size) {
+      // Grown, rewritten or deleted while read: fail now, before its descriptor claims it whole.
+      checkUnchanged(e, await file.stat());
+      onCrc(crc >>> 0);
+    }
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * Streams bytes `start..end` of the archive `layout` describes, reading files
+ * only as the client takes bytes. The stream errors (the client sees a
+ * truncated transfer) when a file is not the one laid out.
+ *
+ * @param layout From {@linkcode layoutZip}.
+ * @param options The span, and the CRC cache.
+ * @returns A stream suitable as a `Response` body.
+ * @example
+ * ```ts
+ * const body = zipStream(layout, { cache: new CrcCache(), start: 1000 });
+ * ```
+ */
+export function zipStream(
+  layout: ZipLayout,
+  options: ZipStreamOptions,
+): ReadableStream<Uint8Array> {
+  const chunks = zipChunks(layout, options);
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await chunks.next();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel() {
+      // Closes the file being read (the generator's finally).
+      await chunks.return(undefined);
+    },
+  }, { highWaterMark: 0 });
+}
