@@ -102,6 +102,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         maxBytes: config.exportMaxBytes,
         maxSeconds: config.exportMaxSeconds,
       },
+      csvSafe: config.csvSafe,
     }),
   ]);
   const inFlight = new InFlight();

@@ -30,6 +30,8 @@ export interface ExportOptions {
   chunkSize?: number;
   /** Caps on one export (0: none). @default no caps */
   limits?: ExportLimits;
+  /** CSV cells that would run as spreadsheet formulas get a `'` unless `?safe=0`. @default false */
+  csvSafe?: boolean;
 }
 
 /** What one export streams. */
@@ -40,6 +42,7 @@ interface ExportPlan {
   after?: bigint;
   limit?: number;
   bom?: boolean;
+  safe?: boolean;
   headers: Headers;
 }
 
@@ -119,6 +122,8 @@ export function exportHandler(options: ExportOptions): Handler {
       after,
       limit: parseLimit(url.searchParams.get("limit")),
       bom: format === "csv" && parseFlag("bom", url.searchParams.get("bom")),
+      safe: format === "csv" &&
+        parseFlag("safe", url.searchParams.get("safe"), options.csvSafe ?? false),
       headers,
     });
   };
@@ -235,7 +240,7 @@ async function exportRows(req: Request, options: ExportOptions, plan: ExportPlan
   }
   const progress: RowProgress = { rows: 0, lastRow: undefined };
   const text = new LimitedExport(
-    new SerializedRows(format, columns, reader, { bom: plan.bom, progress }),
+    new SerializedRows(format, columns, reader, { bom: plan.bom, safe: plan.safe, progress }),
     limits,
     progress,
   );
@@ -335,8 +340,9 @@ function parseAfter(raw: string | null, table: TableInfo): bigint | undefined {
   return value;
 }
 
-function parseFlag(name: string, raw: string | null): boolean {
-  if (raw === null || raw === "0") return false;
+function parseFlag(name: string, raw: string | null, absent = false): boolean {
+  if (raw === null) return absent;
+  if (raw === "0") return false;
   if (raw === "1") return true;
   throw new HttpError(400, `"${name}" must be 0 or 1; got ${JSON.stringify(raw)}`);
 }

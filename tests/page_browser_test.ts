@@ -271,6 +271,21 @@ Deno.test({
       assert.deepEqual(preview, Array.from({ length: 10 }, (_, i) => `${i + 1} item_${i + 1}`));
     });
 
+    await t.step("Spreadsheet-safe CSV is offered for CSV only and asks for ?safe=1", async () => {
+      const disabled = () =>
+        inPage<boolean>(page, `document.getElementById("export-safe").disabled`);
+      await page.click("input[value=json]");
+      assert.equal(await disabled(), true);
+      await page.click("input[value=csv]");
+      assert.equal(await disabled(), false);
+      await page.click("#export-safe");
+      await page.click("#export-start");
+      await waitForState(page, "exports", "complete");
+      assert.equal(await text(page, "#export-url"), "GET /export/items.csv?limit=5000&safe=1");
+      await logLine(server, "/export/items.csv?limit=5000&safe=1", 200);
+      assert.equal(await value(page, "#export-rows"), 5000);
+    });
+
     await t.step("/stream-data arrives in steps, with a rows/second figure", async () => {
       const rows = 60_000;
       // Record every count the page shows while the stream runs.

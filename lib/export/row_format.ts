@@ -5,7 +5,7 @@
  * @module
  */
 
-import { csvField } from "./csv_field.ts";
+import { csvField, csvSafeField } from "./csv_field.ts";
 import { jsonValue } from "./json_value.ts";
 
 /** The export formats, by name (which is also the file extension). */
@@ -40,6 +40,11 @@ export interface RowProgress {
 export interface SerializeOptions {
   /** CSV only: start with a UTF-8 byte order mark, for spreadsheets. @default false */
   bom?: boolean;
+  /**
+   * CSV only: prefix text cells and column names that a spreadsheet would run
+   * as a formula with `'` ({@linkcode csvSafeField}). @default false
+   */
+  safe?: boolean;
   /** Updated as batches are serialized. */
   progress?: RowProgress;
 }
@@ -60,7 +65,7 @@ export interface RowEncoder {
  *
  * @param format The format.
  * @param columns The column names (at least one).
- * @param options BOM and progress.
+ * @param options BOM, formula defusing and progress.
  * @returns The encoder; call `head()`, then `batch()` per batch, then `tail()`.
  * @example
  * ```ts
@@ -76,13 +81,14 @@ export function rowEncoder(
   const progress = options.progress ?? { rows: 0, lastRow: undefined };
   const n = columns.length;
   if (format === "csv") {
+    const field = options.safe ? csvSafeField : csvField;
     return {
-      head: () => (options.bom ? "\uFEFF" : "") + columns.map(csvField).join(",") + "\r\n",
+      head: () => (options.bom ? "\uFEFF" : "") + columns.map(field).join(",") + "\r\n",
       batch(rows) {
         let text = "";
         for (const row of rows) {
-          let line = csvField(row[0]);
-          for (let i = 1; i < n; i++) line += "," + csvField(row[i]);
+          let line = field(row[0]);
+          for (let i = 1; i < n; i++) line += "," + field(row[i]);
           text += line + "\r\n";
         }
         track(progress, rows);

@@ -17,6 +17,7 @@ import {
   headerName,
   nonEmpty,
   oneOf,
+  onOff,
   type OptionParser,
   portNumber,
   positive,
@@ -52,6 +53,7 @@ export interface Config {
   exportMaxRows: number;
   exportMaxBytes: number;
   exportMaxSeconds: number;
+  csvSafe: boolean;
   zipMaxEntries: number;
 }
 
@@ -138,7 +140,7 @@ export const OPTIONS = [
     env: "COMPRESSION",
     default: "on",
     help: "gzip/deflate for text, JSON, CSV and NDJSON when the client accepts it: on or off",
-    parse: (raw: string, flag: string) => oneOf("on", "off")(raw, flag) === "on",
+    parse: onOff,
   },
   {
     key: "dbPath",
@@ -268,6 +270,14 @@ export const OPTIONS = [
     default: "3600",
     help: "seconds one export may run; past it the export fails (0: no limit)",
     parse: seconds,
+  },
+  {
+    key: "csvSafe",
+    flag: "csv-safe",
+    env: "CSV_SAFE",
+    default: "off",
+    help: "CSV exports defuse spreadsheet formulas, as ?safe=1 does (?safe=0 opts out): on or off",
+    parse: onOff,
   },
   {
     key: "zipMaxEntries",

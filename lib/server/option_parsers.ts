@@ -104,3 +104,8 @@ export function oneOf<T extends string>(...values: T[]) {
     return raw as T;
   };
 }
+
+/** `on` or `off`, as true or false. */
+export function onOff(raw: string, flag: string): boolean {
+  return oneOf("on", "off")(raw, flag) === "on";
+}

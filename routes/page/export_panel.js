@@ -51,6 +51,11 @@ function showColumns() {
   $("export-columns").replaceChildren(h("legend", {}, "Columns"), ...boxes);
 }
 
+/** The formula defusing is a CSV option: offered while CSV is chosen. */
+function offerSafe() {
+  $("export-safe").disabled = $("export-form").elements.format.value !== "csv";
+}
+
 /** The plan the form describes, or a message saying what is missing. */
 function planFromForm() {
   const form = $("export-form");
@@ -61,9 +66,12 @@ function planFromForm() {
   if (chosen.length === 0) return "Pick at least one column.";
   const limit = $("export-limit").value;
   if (limit !== "" && !/^\d+$/.test(limit)) return "The limit is a whole number of rows.";
+  const format = form.elements.format.value;
   return {
     table: table.name,
-    format: form.elements.format.value,
+    format,
+    // Only CSV has formulas to defuse; unchecked leaves the server's default.
+    safe: format === "csv" && form.elements.safe.checked ? true : undefined,
     // Every column: leave the URL short (and safe for names with commas).
     columns: chosen.length === boxes.length ? undefined : chosen,
     limit: limit === "" ? undefined : Number(limit),
@@ -98,6 +106,8 @@ function resumeExport() {
 /** Lists the tables and wires the form. */
 export function startExportPanel() {
   $("export-table").addEventListener("change", showColumns);
+  $("export-form").addEventListener("change", offerSafe);
+  offerSafe();
   $("export-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const plan = planFromForm();

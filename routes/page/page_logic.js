@@ -335,6 +335,7 @@ export class RowReader {
  * @property {string[]} [columns] Omitted: every column.
  * @property {number} [limit] Omitted: every row.
  * @property {string} [after] Omitted: from the first row.
+ * @property {boolean} [safe] CSV cells that would run as formulas get a `'` (`?safe=1`).
  */
 
 /**
@@ -350,6 +351,7 @@ export function exportUrl(plan) {
   }
   if (plan.limit !== undefined) query.push(`limit=${plan.limit}`);
   if (plan.after !== undefined) query.push(`after=${encodeURIComponent(plan.after)}`);
+  if (plan.safe) query.push("safe=1");
   const path = `/export/${encodeURIComponent(plan.table)}.${plan.format}`;
   return query.length === 0 ? path : `${path}?${query.join("&")}`;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
-import { csvField } from "../../../lib/export/csv_field.ts";
+import { csvField, csvSafeField } from "../../../lib/export/csv_field.ts";
 
 Deno.test("csvField() quotes commas, quotes, CR and LF (RFC 4180 §2.6-2.7)", () => {
   const cases: [unknown, string][] = [
@@ -34,4 +34,37 @@ Deno.test("csvField() rejects values SQLite cannot return", () => {
     name: "TypeError",
     message: "Cannot encode a value of type undefined as CSV",
   });
+});
+
+Deno.test("csvSafeField() puts ' before text that starts a formula (OWASP), not before numbers", () => {
+  const cases: [unknown, string][] = [
+    ["=1+2", "'=1+2"],
+    ["+SUM(A1)", "'+SUM(A1)"],
+    ["-2+3", "'-2+3"],
+    ["@cmd", "'@cmd"],
+    ["\tx", "'\tx"],
+    ["\rx", `"'\rx"`],
+    ['=HYPERLINK("a")', `"'=HYPERLINK(""a"")"`],
+    ["=a,b", `"'=a,b"`],
+    ["-", "'-"],
+    ["-0x1F", "'-0x1F"],
+    ["a=b", "a=b"],
+    [" =1", " =1"],
+    ["'=1", "'=1"],
+    ["-12.5", "-12.5"],
+    ["+3e4", "+3e4"],
+    ["-.5", "-.5"],
+    ["", '""'],
+    [null, ""],
+    [-3n, "-3"],
+    [-0.5, "-0.5"],
+    [-Infinity, "-Infinity"],
+    [new Uint8Array([0xf8]), "'+A=="],
+    [new Uint8Array([0, 255, 16]), "AP8Q"],
+    [new Uint8Array(), ""],
+  ];
+  for (const [value, field] of cases) {
+    assert.equal(csvSafeField(value), field, JSON.stringify(String(value)));
+  }
+  assert.throws(() => csvSafeField(undefined), { name: "TypeError" });
 });

@@ -237,6 +237,10 @@ Deno.test("exportUrl() builds the URLs routes/export.ts reads", () => {
     "/export/odd.csv.json?columns=a%20b,c%2Cd",
   );
   assert.equal(exportUrl({ table: "t/1", format: "csv", limit: 0 }), "/export/t%2F1.csv?limit=0");
+  assert.equal(
+    exportUrl({ table: "items", format: "csv", limit: 5, safe: true }),
+    "/export/items.csv?limit=5&safe=1",
+  );
 });
 
 Deno.test("resumePlan() continues after the last row with the rows still owed", () => {
