@@ -23,7 +23,7 @@ async function withPeer(response: string, fn: (origin: string) => Promise<void>)
 const text = new TextDecoder();
 
 Deno.test("openRaw() shows the stray bytes a wrong server sends after a 304", async () => {
-  await withPeer("HTTP/1.1 304 Not Modified\r\nETag: \"1\"\r\n\r\nstray", async (origin) => {
+  await withPeer('HTTP/1.1 304 Not Modified\r\nETag: "1"\r\n\r\nstray', async (origin) => {
     const res = await openRaw(origin, "/x");
     assert.equal(res.status, 304);
     assert.equal(res.headers.get("etag"), '"1"');
