@@ -11,6 +11,7 @@ import { type AccessEntry, formatAccessLog } from "./access_log.ts";
 import { type CompressionOptions, compressResponse } from "../http/compression.ts";
 import { errorResponse, HttpError } from "../http/http_error.ts";
 import { formatErrorLog } from "./error_log.ts";
+import { isInMemory } from "../http/in_memory.ts";
 import type { InFlight } from "./in_flight.ts";
 import type { Metrics } from "./metrics.ts";
 import { CutOffError, meterResponse } from "./response_meter.ts";
@@ -83,7 +84,10 @@ export function createHandler(
     // Before the meter, so the log counts the bytes that went on the wire.
     if (compression !== undefined) response = await compressResponse(req, response, compression);
     response.headers.set("x-request-id", requestId);
-    const streamed = streaming && response.body !== null && response.status < 300;
+    // An in-memory body has one; asking `response.body` would turn it into a
+    // stream that Deno must then pump through JS.
+    const streamed = streaming && response.status < 300 &&
+      (isInMemory(response) || response.body !== null);
     if (streamed) metrics.streamStarted();
     const metered = meterResponse(response, (end) => {
       // A cut-off body sends nothing more; its last write may never finish.
