@@ -5,11 +5,15 @@
  * @module
  */
 
-import { type CompressionOptions, decideCompression, variantEtag } from "../http/compression.ts";
+import {
+  type CompressionOptions,
+  decideCompression,
+  isCompressibleType,
+  variantEtag,
+} from "../http/compression.ts";
 import { evaluatePreconditions, isRangeFresh, type Validators } from "../http/conditional.ts";
 import { contentDisposition } from "../http/content_disposition.ts";
-import { contentTypeFor } from "../http/content_type.ts";
-import { fileEtag } from "../http/etag.ts";
+import { fileHeaders } from "./file_headers.ts";
 import { assertUnchanged } from "./file_identity.ts";
 import { fileRangeStream } from "./file_stream.ts";
 import { HttpError, problemResponse } from "../http/http_error.ts";
@@ -49,16 +53,6 @@ export interface ServeFileOptions {
 }
 
 /**
- * Types a browser could run as a page on our origin: HTML, and XML of any kind
- * (`+xml`: SVG, XHTML, Atom, RSS, RDF, XSLT, GPX, KML, MathML…), which can
- * carry script or pull in a stylesheet that does. Sandbox them.
- */
-const ACTIVE_TYPES = /^(text\/html|text\/xml|application\/xml|[\w.+-]+\/[\w.+-]+\+xml)\s*(;|$)/i;
-
-/** Headers that RFC 9110 §15.4.5 lets a 304 carry, of those we set. */
-const NOT_MODIFIED_HEADERS = ["etag", "last-modified", "cache-control", "vary"];
-
-/**
  * Serves the file at `path` (already checked to be inside the served root).
  *
  * The file is opened only for a response with a body (a 304, 412, 416 or HEAD
@@ -92,24 +86,29 @@ export async function serveFile(
     return readSpanSync(file, start, length, info);
   });
   const size = info.size;
-  const type = contentTypeFor(path);
-  const coded = compression === undefined ? { kind: "exempt" as const } : decideCompression(req, {
-    status: 200,
-    headers: new Headers({
-      "content-type": type,
-      "content-length": String(size),
-      "cache-control": cacheControl,
-    }),
-  }, compression);
-  const etag = coded.kind === "encode" ? variantEtag(fileEtag(info), coded.coding) : fileEtag(info);
-  const v: Validators = { etag, lastModified: info.mtime?.getTime() ?? 0 };
-  const headers = new Headers({
-    "etag": v.etag,
-    "last-modified": new Date(v.lastModified).toUTCString(),
+  const shared = fileHeaders(path, info);
+  const type = shared.contentType;
+  // decideCompression exempts a type that is not compressible before anything
+  // else: asking first spares a Headers object per request.
+  const coded = compression === undefined || !isCompressibleType(type)
+    ? { kind: "exempt" as const }
+    : decideCompression(req, {
+      status: 200,
+      headers: new Headers({
+        "content-type": type,
+        "content-length": String(size),
+        "cache-control": cacheControl,
+      }),
+    }, compression);
+  const etag = coded.kind === "encode" ? variantEtag(shared.etag, coded.coding) : shared.etag;
+  const v: Validators = { etag, lastModified: shared.mtimeMs };
+  // A plain record: the Response validates it once (a Headers would be validated twice).
+  const headers: Record<string, string> = {
+    "etag": etag,
+    "last-modified": shared.lastModified,
     "cache-control": cacheControl,
-    "accept-ranges": "bytes",
-  });
-  if (coded.kind !== "exempt") headers.set("vary", "accept-encoding");
+  };
+  if (coded.kind !== "exempt") headers["vary"] = "accept-encoding";
 
   const precondition = evaluatePreconditions(req.headers, v);
   if (precondition === "failed") {
@@ -117,24 +116,16 @@ export async function serveFile(
       headers: { etag: v.etag },
     });
   }
-  if (precondition === "not-modified") {
-    const kept = new Headers();
-    for (const name of NOT_MODIFIED_HEADERS) {
-      const value = headers.get(name);
-      if (value !== null) kept.set(name, value);
-    }
-    return new Response(null, { status: 304, headers: kept });
-  }
+  // RFC 9110 §15.4.5: a 304 carries those we have set so far.
+  if (precondition === "not-modified") return new Response(null, { status: 304, headers });
 
-  headers.set("content-type", type);
-  headers.set("x-content-type-options", "nosniff");
-  if (ACTIVE_TYPES.test(type)) headers.set("content-security-policy", "sandbox");
-  headers.set(
-    "content-disposition",
-    downloadAs === undefined
-      ? contentDisposition(path, "inline")
-      : contentDisposition(downloadAs, "attachment"),
-  );
+  headers["accept-ranges"] = "bytes";
+  headers["content-type"] = type;
+  headers["x-content-type-options"] = "nosniff";
+  if (shared.active) headers["content-security-policy"] = "sandbox";
+  headers["content-disposition"] = downloadAs === undefined
+    ? shared.inline
+    : contentDisposition(downloadAs, "attachment");
 
   // §14.2: Range is defined for GET only; HEAD gets the full-response headers.
   const range = req.method === "GET" && isRangeFresh(req.headers.get("if-range"), v)
@@ -147,13 +138,13 @@ export async function serveFile(
     });
   }
   if (req.method === "HEAD") {
-    headers.set("content-length", String(size));
+    headers["content-length"] = String(size);
     return new Response(null, { status: 200, headers });
   }
   if (range.kind === "ranges" && range.ranges.length === 1) {
     const [{ start, end }] = range.ranges;
-    headers.set("content-range", `bytes ${start}-${end}/${size}`);
-    headers.set("content-length", String(end - start + 1));
+    headers["content-range"] = `bytes ${start}-${end}/${size}`;
+    headers["content-length"] = String(end - start + 1);
     if (end - start + 1 <= SMALL_SPAN) {
       const bytes = readSync(start, end - start + 1);
       return markInMemory(new Response(bytes, { status: 206, headers }));
@@ -165,11 +156,11 @@ export async function serveFile(
   if (range.kind === "ranges") {
     const file = await openChecked(path, info);
     const multipart = multipartByteranges(file, range.ranges, type, size, info);
-    headers.set("content-type", multipart.contentType);
-    headers.set("content-length", String(multipart.contentLength));
+    headers["content-type"] = multipart.contentType;
+    headers["content-length"] = String(multipart.contentLength);
     return new Response(multipart.body, { status: 206, headers });
   }
-  headers.set("content-length", String(size));
+  headers["content-length"] = String(size);
   if (size <= SMALL_SPAN) return markInMemory(new Response(readSync(0, size), { headers }));
   const file = await openChecked(path, info);
   const body = fileRangeStream(file, { chunkSize, end: size - 1, expected: info });
