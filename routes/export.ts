@@ -11,15 +11,10 @@ import type { ExportSource } from "../lib/export/export_source.ts";
 import { HttpError } from "../lib/http/http_error.ts";
 import { preferredType } from "../lib/http/negotiate.ts";
 import type { Handler, RouteSpec } from "../lib/http/router.ts";
-import {
-  ndjsonErrorRecord,
-  ROW_FORMATS,
-  type RowFormatName,
-  type RowProgress,
-} from "../lib/export/row_format.ts";
-import { SerializedRows } from "../lib/export/serialized_rows.ts";
-import { ExportLimitError, type ExportLimits, LimitedExport } from "../lib/export/export_limits.ts";
-import { streamResponse } from "../lib/streams/stream_response.ts";
+import { ROW_FORMATS, type RowFormatName } from "../lib/export/row_format.ts";
+import { RowEncoderStream } from "../lib/export/row_encoder_stream.ts";
+import { type ExportLimits, ExportLimitStream } from "../lib/export/export_limits.ts";
+import { exportResponse } from "../lib/export/export_response.ts";
 import { pickColumns, type TableInfo } from "../lib/export/table_schema.ts";
 
 /** Options for the export handlers. */
@@ -210,63 +205,46 @@ ${rows.join("\n")}
   };
 }
 
-/** Streams one export; the status is committed only once the first rows were read. */
+/**
+ * Streams one export through the chain
+ * `rows → RowEncoderStream → ExportLimitStream → exportResponse`; the status
+ * is committed only once the first rows were read.
+ */
 async function exportRows(req: Request, options: ExportOptions, plan: ExportPlan) {
   const { table, columns, format, headers } = plan;
   // Views are not counted: that would run them twice.
-  const reader = await options.source.openReader({
+  const rows = await options.source.openRows({
     table: table.name,
     columns,
     key: table.key,
     after: plan.after,
     limit: plan.limit,
   }, { count: table.type === "table" });
-  if (reader.total !== undefined) headers.set("x-total-rows", String(reader.total));
+  if (rows.total !== undefined) headers.set("x-total-rows", String(rows.total));
   const limits = options.limits ?? { maxRows: 0, maxBytes: 0, maxSeconds: 0 };
-  if (limits.maxRows > 0 && reader.total !== undefined && reader.total > limits.maxRows) {
+  if (limits.maxRows > 0 && rows.total !== undefined && rows.total > limits.maxRows) {
     // Known before the first byte: refuse cleanly instead of failing half-way.
-    await reader.return();
+    await rows.batches.cancel();
     throw new HttpError(
       413,
-      `This export has ${reader.total} rows, more than the limit of ${limits.maxRows}; ` +
+      `This export has ${rows.total} rows, more than the limit of ${limits.maxRows}; ` +
         "export it in pieces with ?limit= and ?after=",
     );
   }
   if (req.method === "HEAD") {
-    await reader.return();
+    await rows.batches.cancel();
     headers.set("cache-control", "no-store");
     // An empty stream, not null: Deno would announce `Content-Length: 0` for null.
     return new Response(new ReadableStream({ start: (c) => c.close() }), { headers });
   }
-  const progress: RowProgress = { rows: 0, lastRow: undefined };
-  const text = new LimitedExport(
-    new SerializedRows(format, columns, reader, { bom: plan.bom, safe: plan.safe, progress }),
-    limits,
-    progress,
-  );
-  return await streamResponse(text, {
+  const text = rows.batches
+    .pipeThrough(new RowEncoderStream(format, columns, { bom: plan.bom, safe: plan.safe }))
+    .pipeThrough(new ExportLimitStream(limits, { announcedRows: rows.total }));
+  return await exportResponse(text, {
     headers,
     chunkSize: options.chunkSize,
-    finalRecord: format === "ndjson" ? (error) => failureRecord(error, table, progress) : undefined,
-  });
-}
-
-/** The NDJSON error record: how many rows came before it, and where to resume. */
-function failureRecord(error: unknown, table: TableInfo, progress: RowProgress): string {
-  const last = progress.lastRow?.[progress.lastRow.length - 1];
-  const resume = table.key !== undefined && typeof last === "bigint"
-    ? { after: Number.isSafeInteger(Number(last)) ? Number(last) : String(last) }
-    : {};
-  const limited = error instanceof ExportLimitError;
-  return ndjsonErrorRecord({
-    status: limited ? 413 : 500,
-    title: limited ? "Content Too Large" : "Internal Server Error",
-    detail: (limited
-      ? `${error.message} after ${progress.rows} rows.`
-      : `The export failed after ${progress.rows} rows; see the server log.`) +
-      ("after" in resume ? ` Resume with ?after=${resume.after}.` : ""),
-    rows: progress.rows,
-    ...resume,
+    errorRecord: format === "ndjson",
+    keyed: table.key !== undefined,
   });
 }
 

@@ -1,13 +1,13 @@
 /**
- * Caps on one export — rows, bytes and seconds — that end it as an honest
- * failure (the client's transfer fails; NDJSON gets an error record first),
- * never as a clean, silently short file.
+ * Caps on one export — rows, bytes and seconds — and the row count it
+ * announced, which end it as an honest failure (the client's transfer fails;
+ * NDJSON gets an error record first), never as a clean, silently short file.
  *
  * @module
  */
 
 import { HttpError } from "../http/http_error.ts";
-import type { RowProgress } from "./row_format.ts";
+import type { EncodedRows } from "./row_encoder_stream.ts";
 
 /** The caps; 0 turns one off. */
 export interface ExportLimits {
@@ -36,77 +36,75 @@ function utf8Length(text: string): number {
   return NON_ASCII.test(text) ? encoder.encode(text).byteLength : text.length;
 }
 
+/** Options for {@linkcode ExportLimitStream}. */
+export interface ExportLimitOptions {
+  /**
+   * The row count announced to the client (`X-Total-Rows`): an export that
+   * ends with another number of rows fails instead of ending cleanly.
+   */
+  announcedRows?: number;
+}
+
 /**
- * Passes an export's text through, failing once it has produced more rows,
- * bytes or seconds than allowed. Rows are read from `progress`, which the
- * serializer updates; bytes are counted only when a byte cap is set.
- *
- * A class, like `SerializedRows`, so that `return()` reaches the source at
- * once even while a `next()` waits on a slow query.
+ * Passes an export's encoded text through, failing once it has produced more
+ * rows, bytes or seconds than allowed (the piece that passed a cap is not
+ * sent), or when it ends with a row count other than the one announced.
+ * Bytes are counted only when a byte cap is set. Failing cancels the rows
+ * before it, which releases the read.
  *
  * @example
  * ```ts
- * const text = new LimitedExport(rows, { maxRows: 0, maxBytes: 0, maxSeconds: 3600 }, progress);
+ * const limited = encoded.pipeThrough(
+ *   new ExportLimitStream({ maxRows: 0, maxBytes: 0, maxSeconds: 3600 }, { announcedRows: 1000 }),
+ * );
  * ```
  */
-export class LimitedExport implements AsyncIterableIterator<string> {
-  readonly #text: AsyncIterableIterator<string>;
-  readonly #limits: ExportLimits;
-  readonly #progress: RowProgress;
-  readonly #started = performance.now();
-  #bytes = 0;
-  /** Rows and last row of what was passed on, to report where to resume. */
-  #delivered: RowProgress = { rows: 0, lastRow: undefined };
-
+export class ExportLimitStream extends TransformStream<EncodedRows, EncodedRows> {
   /**
-   * @param text The export's text, batch by batch.
    * @param limits The caps.
-   * @param progress The serializer's row counter.
+   * @param options The announced row count.
    */
-  constructor(text: AsyncIterableIterator<string>, limits: ExportLimits, progress: RowProgress) {
-    this.#text = text;
-    this.#limits = limits;
-    this.#progress = progress;
+  constructor(limits: ExportLimits, options: ExportLimitOptions = {}) {
+    const { maxRows, maxBytes, maxSeconds } = limits;
+    const started = performance.now();
+    let rows = 0;
+    let bytes = 0;
+    const overLimit = (piece: EncodedRows): string | undefined => {
+      rows += piece.rows;
+      if (maxBytes > 0) bytes += utf8Length(piece.text);
+      if (maxRows > 0 && rows > maxRows) return `${maxRows} rows`;
+      if (maxBytes > 0 && bytes > maxBytes) return `${maxBytes} bytes`;
+      if (maxSeconds > 0 && performance.now() - started > maxSeconds * 1000) {
+        return `${maxSeconds} seconds`;
+      }
+      return undefined;
+    };
+    super({
+      transform(piece, controller) {
+        const why = overLimit(piece);
+        if (why !== undefined) throw new ExportLimitError(`The export passed the limit of ${why}`);
+        controller.enqueue(piece);
+      },
+      flush() {
+        const announced = options.announcedRows;
+        if (announced !== undefined && rows !== announced) {
+          throw new RowCountError(
+            `X-Total-Rows announced ${announced} rows, but the export read ${rows} ` +
+              "(the rows changed meanwhile, or some were skipped)",
+          );
+        }
+      },
+    });
   }
+}
 
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  /**
-   * The next batch.
-   *
-   * @throws {ExportLimitError} After the batch that passed a cap (the source is released).
-   */
-  async next(): Promise<IteratorResult<string>> {
-    const next = await this.#text.next();
-    if (next.done) return next;
-    const why = this.#overLimit(next.value);
-    if (why !== undefined) {
-      // The batch is dropped: progress must say what the client got.
-      this.#progress.rows = this.#delivered.rows;
-      this.#progress.lastRow = this.#delivered.lastRow;
-      await this.#text.return?.();
-      throw new ExportLimitError(`The export passed the limit of ${why}`);
-    }
-    this.#delivered = { rows: this.#progress.rows, lastRow: this.#progress.lastRow };
-    return next;
-  }
-
-  /** Stops, and releases the source. */
-  async return(): Promise<IteratorResult<string>> {
-    await this.#text.return?.();
-    return { done: true, value: undefined };
-  }
-
-  #overLimit(batch: string): string | undefined {
-    const { maxRows, maxBytes, maxSeconds } = this.#limits;
-    if (maxBytes > 0) this.#bytes += utf8Length(batch);
-    if (maxRows > 0 && this.#progress.rows > maxRows) return `${maxRows} rows`;
-    if (maxBytes > 0 && this.#bytes > maxBytes) return `${maxBytes} bytes`;
-    if (maxSeconds > 0 && performance.now() - this.#started > maxSeconds * 1000) {
-      return `${maxSeconds} seconds`;
-    }
-    return undefined;
+/**
+ * Thrown into an export's stream when it ends with another number of rows
+ * than it announced: its rows changed meanwhile, or a read skipped some.
+ */
+export class RowCountError extends HttpError {
+  constructor(message: string) {
+    super(500, message);
+    this.name = "RowCountError";
   }
 }

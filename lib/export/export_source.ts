@@ -24,30 +24,43 @@ export interface TableQuery {
   limit?: number;
 }
 
-/** Options for {@linkcode ExportSource.openReader}. */
+/** Options for {@linkcode ExportSource.openRows}. */
 export interface ReaderOptions {
   /**
-   * Fill in {@linkcode RowReader.total}: the number of rows the reader will
-   * return, counted in the reader's own snapshot (or cached while the table
-   * is unchanged). Costly for views, which must be run to be counted.
+   * Fill in {@linkcode RowStream.total}: the number of rows the stream will
+   * give, counted in the read's own snapshot (or cached while the table is
+   * unchanged). Costly for views, which must be run to be counted.
    * @default false
    */
   count?: boolean;
 }
 
 /**
- * Batches of rows. Each row is an array: the query's columns, and when a key
- * is used, the key's value (a BigInt) after them. Integers that may exceed
- * 2^53 are BigInts.
+ * An export's rows: `batches` gives arrays of rows, each row an array of the
+ * query's columns and, when a key is used, the key's value (a BigInt) after
+ * them. Integers that may exceed 2^53 are BigInts.
  *
- * `return()` stops the read and releases everything the reader holds (its
- * connection, transaction and cursor), cancelling a query in progress; it may
- * be called while a `next()` is pending, and more than once.
+ * Cancelling `batches` releases everything the read holds (its connection,
+ * transaction, cursor or statement), cancelling a query in progress; it may
+ * be cancelled while a read is pending. The end of the rows and a failure
+ * release them too.
  */
-export interface RowReader extends AsyncIterableIterator<unknown[][]> {
+export interface RowStream {
+  /** The number of rows `batches` will give, when counted. */
+  readonly total: number | undefined;
+  readonly batches: ReadableStream<unknown[][]>;
+}
+
+/**
+ * What a backend reads rows with, before lib/export/row_batches.ts makes it a
+ * {@linkcode RowStream}: `next()` gives a batch, `return()` releases the
+ * read and may be called while a `next()` is pending, and more than once.
+ */
+export interface RowReader {
   /** The number of rows the reader will return, when counted. */
   readonly total: number | undefined;
-  return(): Promise<IteratorResult<unknown[][]>>;
+  next(): IteratorResult<unknown[][]> | Promise<IteratorResult<unknown[][]>>;
+  return(): unknown;
 }
 
 /** A table or view's name and kind, as listed by {@linkcode ExportSource.listTables}. */
@@ -67,8 +80,8 @@ export interface TableSummary {
  * @example
  * ```ts
  * const table = await source.describeTable("items");
- * const reader = await source.openReader({ table: table.name, columns: table.columns, key: table.key });
- * for await (const batch of reader) console.log(batch.length);
+ * const rows = await source.openRows({ table: table.name, columns: table.columns, key: table.key });
+ * for await (const batch of rows.batches) console.log(batch.length);
  * ```
  */
 export interface ExportSource {
@@ -81,7 +94,7 @@ export interface ExportSource {
   /** A table's row count (for the index page). */
   countRows(table: string): Promise<number>;
   /** Starts reading: resolves once the query runs, so a bad one fails here. */
-  openReader(query: TableQuery, options?: ReaderOptions): Promise<RowReader>;
+  openRows(query: TableQuery, options?: ReaderOptions): Promise<RowStream>;
   /**
    * Whether the database answers now: `"ok"` or `"unreachable"`, or
    * undefined for a database that is a local file opened at start.

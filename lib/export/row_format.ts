@@ -28,14 +28,6 @@ export const ROW_FORMATS: Readonly<Record<RowFormatName, RowFormat>> = {
   json: { name: "json", extension: "json", contentType: "application/json" },
 };
 
-/** How far a serialization got: updated just before each batch is yielded. */
-export interface RowProgress {
-  /** Rows serialized so far. */
-  rows: number;
-  /** The last row serialized. */
-  lastRow: unknown[] | undefined;
-}
-
 /** Options for {@linkcode serializeRows}. */
 export interface SerializeOptions {
   /** CSV only: start with a UTF-8 byte order mark, for spreadsheets. @default false */
@@ -45,8 +37,6 @@ export interface SerializeOptions {
    * as a formula with `'` ({@linkcode csvSafeField}). @default false
    */
   safe?: boolean;
-  /** Updated as batches are serialized. */
-  progress?: RowProgress;
 }
 
 /** The text of one serialization, piece by piece: see {@linkcode rowEncoder}. */
@@ -61,11 +51,11 @@ export interface RowEncoder {
 
 /**
  * Makes the encoder behind {@linkcode serializeRows}, for callers that drive
- * the batches themselves (such as an async reader: lib/serialized_rows.ts).
+ * the batches themselves (the export chain: lib/export/row_encoder_stream.ts).
  *
  * @param format The format.
  * @param columns The column names (at least one).
- * @param options BOM, formula defusing and progress.
+ * @param options BOM and formula defusing.
  * @returns The encoder; call `head()`, then `batch()` per batch, then `tail()`.
  * @example
  * ```ts
@@ -78,7 +68,6 @@ export function rowEncoder(
   columns: string[],
   options: SerializeOptions = {},
 ): RowEncoder {
-  const progress = options.progress ?? { rows: 0, lastRow: undefined };
   const n = columns.length;
   if (format === "csv") {
     const field = options.safe ? csvSafeField : csvField;
@@ -91,7 +80,6 @@ export function rowEncoder(
           for (let i = 1; i < n; i++) line += "," + field(row[i]);
           text += line + "\r\n";
         }
-        track(progress, rows);
         return text;
       },
       tail: () => "",
@@ -109,7 +97,6 @@ export function rowEncoder(
       batch(rows) {
         let text = "";
         for (const row of rows) text += object(row) + "\n";
-        track(progress, rows);
         return text;
       },
       tail: () => "",
@@ -124,7 +111,6 @@ export function rowEncoder(
         text += separator + object(row);
         separator = ",\n";
       }
-      track(progress, rows);
       return text;
     },
     tail: () => separator === "\n" ? "]\n" : "\n]\n",
@@ -144,7 +130,7 @@ export function rowEncoder(
  * @param format The format.
  * @param columns The column names (at least one).
  * @param batches Batches of rows.
- * @param options BOM and progress.
+ * @param options The BOM.
  * @returns The text, one string per batch plus a head and a tail.
  * @example
  * ```ts
@@ -164,12 +150,6 @@ export function* serializeRows(
   for (const batch of batches) yield encoder.batch(batch);
   const tail = encoder.tail();
   if (tail !== "") yield tail;
-}
-
-function track(progress: RowProgress, batch: unknown[][]): void {
-  if (batch.length === 0) return;
-  progress.rows += batch.length;
-  progress.lastRow = batch[batch.length - 1];
 }
 
 /** The members of an NDJSON error record (RFC 9457 problem details). */

@@ -19,6 +19,17 @@ const TITLES: Record<number, string> = {
   503: "Service Unavailable",
 };
 
+/**
+ * The reason phrase for a status, as problem bodies and NDJSON error records
+ * title it.
+ *
+ * @param status The HTTP status.
+ * @returns Its title, or "Error" for a status Sluice does not answer with.
+ */
+export function statusTitle(status: number): string {
+  return TITLES[status] ?? "Error";
+}
+
 /** Options for {@linkcode HttpError}. */
 export interface HttpErrorOptions {
   /** Extra response headers, such as `Allow` or `Content-Range`. @default {} */
@@ -73,7 +84,7 @@ export function problemResponse(
   headers.set("cache-control", "no-store");
   const body = JSON.stringify({
     type: "about:blank",
-    title: TITLES[status] ?? "Error",
+    title: statusTitle(status),
     status,
     detail,
     ...options.extensions,

@@ -1,6 +1,6 @@
 /**
  * Keeps a synchronous producer (such as a node:sqlite read) from holding the
- * event loop for long. Private to lib/ (iterator_stream.ts, sqlite_source.ts).
+ * event loop for long. Private to lib/ (streams/iterator_stream.ts, export/row_batches.ts).
  *
  * @module
  */

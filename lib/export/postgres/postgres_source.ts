@@ -5,18 +5,13 @@
  */
 
 import postgres, { type Sql } from "postgres";
-import type {
-  ExportSource,
-  ReaderOptions,
-  RowReader,
-  TableQuery,
-  TableSummary,
-} from "../export_source.ts";
+import type { ExportSource, ReaderOptions, RowStream, TableQuery } from "../export_source.ts";
 import { HttpError } from "../../http/http_error.ts";
 import { describePgTable, listPgTables, quoteIdent } from "./postgres_catalog.ts";
 import { driverOptions, redactUrl } from "./postgres_options.ts";
 import { ClientPool, isConnectionError } from "./postgres_pool.ts";
 import { PostgresReader } from "./postgres_reader.ts";
+import { rowBatches } from "../row_batches.ts";
 import type { TableInfo } from "../table_schema.ts";
 
 /** Options for {@linkcode PostgresSource.connect}. */
@@ -83,7 +78,7 @@ export class PostgresSource implements ExportSource, AsyncDisposable {
     }
   }
 
-  listTables(): Promise<TableSummary[]> {
+  listTables(): ReturnType<ExportSource["listTables"]> {
     return this.#guard(listPgTables(this.#meta));
   }
 
@@ -104,14 +99,16 @@ export class PostgresSource implements ExportSource, AsyncDisposable {
   }
 
   /** Borrows a connection (503 after `acquireTimeoutMs`) and opens the cursor on it. */
-  async openReader(query: TableQuery, options: ReaderOptions = {}): Promise<RowReader> {
+  async openRows(query: TableQuery, options: ReaderOptions = {}): Promise<RowStream> {
     const client = await this.#acquire();
-    return await this.#guard(PostgresReader.open(client, query, {
-      ...options,
-      batchRows: this.#options.batchRows,
-      cancel: (pid) => this.#meta.unsafe("SELECT pg_cancel_backend($1)", [pid]),
-      release: () => this.#pool.release(client),
-    }));
+    return rowBatches(
+      await this.#guard(PostgresReader.open(client, query, {
+        ...options,
+        batchRows: this.#options.batchRows,
+        cancel: (pid) => this.#meta.unsafe("SELECT pg_cancel_backend($1)", [pid]),
+        release: () => this.#pool.release(client),
+      })),
+    );
   }
 
   /** `SELECT 1` on the catalog connection, at most one at a time. */

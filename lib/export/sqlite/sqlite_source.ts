@@ -5,14 +5,8 @@
  */
 
 import type { DatabaseSync } from "node:sqlite";
-import type {
-  ExportSource,
-  ReaderOptions,
-  RowReader,
-  TableQuery,
-  TableSummary,
-} from "../export_source.ts";
-import { LoopGuard } from "../../streams/_loop_guard.ts";
+import type { ExportSource, ReaderOptions, RowStream, TableQuery } from "../export_source.ts";
+import { rowBatches } from "../row_batches.ts";
 import { RowCounts } from "./row_counts.ts";
 import { TableReader } from "./table_reader.ts";
 import { describeTable, listTables, type TableInfo } from "../table_schema.ts";
@@ -58,7 +52,7 @@ export class SqliteSource implements ExportSource {
     this.#options = options;
   }
 
-  listTables(): Promise<TableSummary[]> {
+  listTables(): ReturnType<ExportSource["listTables"]> {
     return settle(() => listTables(this.#db));
   }
 
@@ -70,8 +64,8 @@ export class SqliteSource implements ExportSource {
     return settle(() => this.#counts.get(table));
   }
 
-  /** A whole table's count comes from the cache; a part's is counted in the reader's snapshot. */
-  openReader(query: TableQuery, options: ReaderOptions = {}): Promise<RowReader> {
+  /** A whole table's count comes from the cache; a part's is counted in the read's snapshot. */
+  openRows(query: TableQuery, options: ReaderOptions = {}): Promise<RowStream> {
     return settle(() => {
       const whole = query.after === undefined && query.limit === undefined;
       const cached = options.count && whole ? this.#counts.get(query.table) : undefined;
@@ -79,7 +73,8 @@ export class SqliteSource implements ExportSource {
         batchRows: this.#options.batchRows,
         count: options.count && !whole,
       });
-      return new SliceReader(reader, cached ?? reader.total, this.#options.sliceMs ?? 20);
+      const rows = rowBatches(reader, { sliceMs: this.#options.sliceMs ?? 20 });
+      return { total: cached ?? rows.total, batches: rows.batches };
     });
   }
 
@@ -90,40 +85,6 @@ export class SqliteSource implements ExportSource {
   close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();
     return Promise.resolve();
-  }
-}
-
-/** A {@linkcode TableReader} as an async reader that waits for a timer between time slices. */
-class SliceReader implements RowReader {
-  readonly total: number | undefined;
-  readonly #reader: TableReader;
-  readonly #guard: LoopGuard;
-
-  constructor(reader: TableReader, total: number | undefined, sliceMs: number) {
-    this.#reader = reader;
-    this.total = total;
-    this.#guard = new LoopGuard(sliceMs);
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  async next(): Promise<IteratorResult<unknown[][]>> {
-    await this.#guard.breathe();
-    try {
-      const result = this.#reader.next();
-      if (result.done) this.#guard.dispose();
-      return result;
-    } catch (error) {
-      this.#guard.dispose();
-      throw error;
-    }
-  }
-
-  return(): Promise<IteratorResult<unknown[][]>> {
-    this.#guard.dispose();
-    return Promise.resolve(this.#reader.return());
   }
 }
 

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
-import {
-  ndjsonErrorRecord,
-  ROW_FORMATS,
-  type RowProgress,
-  serializeRows,
-} from "../../../lib/export/row_format.ts";
+import { ndjsonErrorRecord, ROW_FORMATS, serializeRows } from "../../../lib/export/row_format.ts";
 
 const columns = ["id", "note", "n", "blob"];
 const batches: unknown[][][] = [
@@ -63,18 +58,6 @@ Deno.test("serializeRows() escapes column names", () => {
   assert.equal(out, '{"we\\"ird":1,"a,b":2}\n');
   const csv = [...serializeRows("csv", ['we"ird', "a,b"], [[[1n, 2n]]])].join("");
   assert.equal(csv, '"we""ird","a,b"\r\n1,2\r\n');
-});
-
-Deno.test("serializeRows() reports progress as each batch is yielded", () => {
-  const progress: RowProgress = { rows: 0, lastRow: undefined };
-  const it = serializeRows("ndjson", columns, batches, { progress });
-  it.next();
-  assert.equal(progress.rows, 2);
-  assert.equal(progress.lastRow?.[0], 2n);
-  it.next();
-  assert.equal(progress.rows, 3);
-  assert.equal(progress.lastRow?.[0], 3n);
-  assert.equal(it.next().done, true);
 });
 
 Deno.test("serializeRows() returns its source when it stops early", () => {
