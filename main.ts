@@ -106,8 +106,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     }),
   ]);
   const inFlight = new InFlight();
-  const slots = new StreamSlots(config.maxStreams, config.maxStreamsPerClient);
   const stallWatch = new StallWatch(config.stallTimeout * 1000);
+  // When full, the stream whose client has taken nothing for longest goes, not the new request.
+  const slots = new StreamSlots(config.maxStreams, config.maxStreamsPerClient, {
+    makeRoom: () => stallWatch.evictLongest(),
+  });
 
   const handler = createHandler({
     router,
@@ -121,7 +124,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logFormat: config.logFormat,
     clientIpHeader: config.clientIpHeader,
     maxStreams: config.maxStreams,
-    maxStreamsPerClient: config.maxStreamsPerClient,
     rateLimit: config.rateLimit,
     rateLimitAfter: config.rateLimitAfter,
   });

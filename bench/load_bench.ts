@@ -331,7 +331,7 @@ async function run(ctx: BenchContext): Promise<Row[]> {
   const cutOff = stalledAt.map((at, i) => {
     const seen = server.entries.find((e) => e.entry.request_id === `stall-${i}`);
     if (seen === undefined) return undefined;
-    if (seen.entry.outcome !== "aborted") return undefined;
+    if (seen.entry.outcome !== "stalled") return undefined;
     return (seen.at - at) / 1000;
   });
   const finite = health.filter((ms) => Number.isFinite(ms));

@@ -12,6 +12,7 @@
 import {
   byteSize,
   count,
+  countOrAuto,
   databaseUrl,
   existingDir,
   headerName,
@@ -44,7 +45,7 @@ export interface Config {
   maxStreamRows: number;
   stallTimeout: number;
   maxStreams: number;
-  maxStreamsPerClient: number;
+  maxStreamsPerClient: number | "auto";
   clientIpHeader: string;
   rateLimit: number;
   rateLimitAfter: number;
@@ -187,7 +188,8 @@ export const OPTIONS = [
     flag: "stall-timeout",
     env: "STALL_TIMEOUT",
     default: "60",
-    help: "drop a response whose client took no bytes for this many seconds (0: never)",
+    help:
+      "least seconds a response may wait for a client that takes nothing; up to 3x after a long run (see Stalled clients; 0: never cut)",
     parse: seconds,
   },
   {
@@ -202,9 +204,10 @@ export const OPTIONS = [
     key: "maxStreamsPerClient",
     flag: "max-streams-per-client",
     env: "MAX_STREAMS_PER_CLIENT",
-    default: "16",
-    help: "streaming responses at once per client address; the next gets 429 (0: no limit)",
-    parse: count,
+    default: "auto",
+    help:
+      "streaming responses at once per client (IPv4 address, IPv6 /64); the next gets 429 (auto: 1/16 of --max-streams; 0: no limit)",
+    parse: countOrAuto,
   },
   {
     key: "clientIpHeader",

@@ -65,7 +65,8 @@ export class Metrics {
   });
   readonly #ended = new client.Counter({
     name: "sluice_streams_total",
-    help: "Streamed bodies that ended, by outcome (complete, aborted by the client, failed).",
+    help:
+      "Streamed bodies that ended, by outcome (complete, aborted by the client, failed, stalled: cut off when the client stopped taking bytes, evicted: cut off to make room).",
     labelNames: ["route", "outcome"] as const,
     registers: [this.registry],
   });

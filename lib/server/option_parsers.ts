@@ -54,6 +54,11 @@ export function count(raw: string, flag: string): number {
   return n;
 }
 
+/** A count, or `auto` for a value derived from other options. */
+export function countOrAuto(raw: string, flag: string): number | "auto" {
+  return raw === "auto" ? "auto" : count(raw, flag);
+}
+
 export function byteSize(raw: string, flag: string): number {
   try {
     return parseByteSize(raw);

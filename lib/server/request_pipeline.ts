@@ -36,9 +36,8 @@ export interface PipelineOptions {
   logFormat: "text" | "json";
   /** Header naming the client behind a proxy, or "" for the TCP peer. */
   clientIpHeader: string;
-  /** The caps behind `slots`, for the refusal messages. */
+  /** The cap behind `slots`, for the refusal message. */
   maxStreams: number;
-  maxStreamsPerClient: number;
   /** Bytes per second per streamed body (0: none), after `rateLimitAfter` bytes. */
   rateLimit: number;
   rateLimitAfter: number;
@@ -142,7 +141,7 @@ export function createHandler(
     }
     throw new HttpError(
       429,
-      `This client has ${streams(options.maxStreamsPerClient)} open already`,
+      `This client has ${streams(slots.perClient)} open already`,
       { headers: { "retry-after": "5" } },
     );
   };

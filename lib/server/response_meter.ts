@@ -11,8 +11,12 @@ import { releaseChunk } from "../streams/release_chunk.ts";
 import type { StallWatch } from "./stall_watch.ts";
 import type { Throttle } from "./throttle.ts";
 
-/** How a response body ended. */
-export type Outcome = "complete" | "aborted" | "failed";
+/**
+ * How a response body ended: sent in full, cancelled by the client, failed
+ * (a source error or a shutdown), cut off because the client stopped taking
+ * bytes, or cut off to make room on a full server.
+ */
+export type Outcome = "complete" | "aborted" | "failed" | "stalled" | "evicted";
 
 /** What {@linkcode meterResponse} reports when the body ends. */
 export interface BodyEnd {
@@ -104,9 +108,13 @@ export function meterResponse(
     controller.error(reason);
     reader.cancel(reason).catch(() => {});
   };
-  const stall = options.stallWatch?.track(() =>
-    abort(new CutOffError("The client took no bytes within the stall timeout"), "aborted")
-  );
+  const stall = options.stallWatch?.track((waitedMs, reason) => {
+    const seconds = (waitedMs / 1000).toFixed(1);
+    const message = reason === "stalled"
+      ? `The client took no bytes for ${seconds} s, past its stall allowance`
+      : `Cut off to make room: the server was full and this client had taken no bytes for ${seconds} s`;
+    abort(new CutOffError(message), reason);
+  });
   const body = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
@@ -150,7 +158,7 @@ export function meterResponse(
       // Release the buffer only after its last piece went out.
       if (rest === undefined) previous = chunk;
       c.enqueue(chunk);
-      stall?.waiting();
+      stall?.waiting(bytes);
     },
     cancel(reason) {
       finish("aborted", reason);

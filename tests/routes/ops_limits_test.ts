@@ -47,7 +47,14 @@ async function refusal(url: string, headers: Record<string, string> = {}) {
 Deno.test("--max-streams 2: a third stream gets 503 before it starts; /healthz and /metrics still answer", async () => {
   const dir = await mediaDir();
   try {
-    await using server = await startTestServer(["--media-dir", dir, "--max-streams", "2"]);
+    await using server = await startTestServer([
+      "--media-dir",
+      dir,
+      "--max-streams",
+      "2",
+      "--max-streams-per-client",
+      "0",
+    ]);
     const url = `${server.origin}/media/big.bin`;
     const first = await hold(url);
     const second = await hold(url);

@@ -87,7 +87,6 @@ async function withFailingRoute(
     logFormat: format,
     clientIpHeader: "",
     maxStreams: 0,
-    maxStreamsPerClient: 0,
     rateLimit: 0,
     rateLimitAfter: 0,
   });
