@@ -16,7 +16,8 @@
  */
 
 import { readSpanSync } from "./read_span_sync.ts";
-import { resolveInside } from "./safe_path.ts";
+import { HttpError } from "../http/http_error.ts";
+import { isNotThere, openSyncOr404, resolveInside } from "./safe_path.ts";
 
 /** What the cache knows of one path. */
 export interface CachedFile {
@@ -55,10 +56,10 @@ class Entry implements CachedFile {
   readSync(start: number, length: number): Uint8Array<ArrayBuffer> {
     if (this.evicted) {
       // Evicted since the lookup: read through a file of our own.
-      using file = Deno.openSync(this.real);
+      using file = openSyncOr404(this.real);
       return readSpanSync(file, start, length, this.info);
     }
-    this.file ??= this.cache.opened(Deno.openSync(this.real));
+    this.file ??= this.cache.opened(openSyncOr404(this.real));
     try {
       return readSpanSync(this.file, start, length, this.info);
     } catch (error) {
@@ -139,7 +140,14 @@ export class OpenFileCache implements Disposable {
       hit.close();
     }
     const real = await resolveInside(this.#root, segments);
-    const info = await Deno.stat(real);
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(real);
+    } catch (error) {
+      // Deleted since it was resolved.
+      if (isNotThere(error)) throw new HttpError(404, "No such file");
+      throw error;
+    }
     const entry = new Entry(real, info, now, now, this);
     if (this.#max === 0) {
       entry.evicted = true;

@@ -89,14 +89,38 @@ export function isServable(realRoot: string, real: string): boolean {
     !real.slice(realRoot.length).split(sep).some((s) => s.startsWith("."));
 }
 
-/** Errors that mean "nothing servable here", answered 404 without detail. */
-function isNotThere(error: unknown): boolean {
+/**
+ * Errors that mean "nothing servable here", answered 404 without detail: from
+ * resolving the path, and from opening a file we may not read.
+ *
+ * @param error What a file system call threw.
+ * @returns True for a missing, looping, unreadable or over-long path.
+ */
+export function isNotThere(error: unknown): boolean {
   return error instanceof Deno.errors.NotFound ||
     error instanceof Deno.errors.NotADirectory ||
     error instanceof Deno.errors.FilesystemLoop ||
     error instanceof Deno.errors.PermissionDenied ||
     // A path longer than PATH_MAX, though each name fits.
     (error as { code?: string })?.code === "ENAMETOOLONG";
+}
+
+/**
+ * Opens a resolved file for a synchronous read. A file we may not read (its
+ * mode changed) or that is gone since it was resolved is 404, as an absent
+ * one is.
+ *
+ * @param path The file's real path.
+ * @returns The open file.
+ * @throws {HttpError} 404 for the errors {@linkcode isNotThere} names.
+ */
+export function openSyncOr404(path: string): Deno.FsFile {
+  try {
+    return Deno.openSync(path);
+  } catch (error) {
+    if (isNotThere(error)) throw new HttpError(404, "No such file");
+    throw error;
+  }
 }
 
 /**

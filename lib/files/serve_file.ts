@@ -21,6 +21,7 @@ import { multipartByteranges } from "./multipart_byteranges.ts";
 import { parseRange } from "../http/range.ts";
 import { markInMemory } from "../http/in_memory.ts";
 import { readSpanSync, SMALL_SPAN } from "./read_span_sync.ts";
+import { isNotThere, openSyncOr404 } from "./safe_path.ts";
 
 /** Options for {@linkcode serveFile}. */
 export interface ServeFileOptions {
@@ -82,7 +83,7 @@ export async function serveFile(
   const info = options.info ?? await statFile(path);
   if (!info.isFile) throw new HttpError(404, "No such file");
   const readSync = options.readSync ?? ((start: number, length: number) => {
-    using file = openSync(path);
+    using file = openSyncOr404(path);
     return readSpanSync(file, start, length, info);
   });
   const size = info.size;
@@ -167,29 +168,15 @@ export async function serveFile(
   return new Response(body, { headers });
 }
 
-/** Errors that mean the file is not there for us; answered 404 without detail. */
+/** Turns an error that means the file is not there for us into a 404 without detail. */
 function notThere(error: unknown): never {
-  if (
-    error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied ||
-    // A name too long to exist is as absent as a missing one.
-    (error as { code?: string })?.code === "ENAMETOOLONG"
-  ) {
-    throw new HttpError(404, "No such file");
-  }
+  if (isNotThere(error)) throw new HttpError(404, "No such file");
   throw error;
 }
 
 async function statFile(path: string): Promise<Deno.FileInfo> {
   try {
     return await Deno.stat(path);
-  } catch (error) {
-    return notThere(error);
-  }
-}
-
-function openSync(path: string): Deno.FsFile {
-  try {
-    return Deno.openSync(path);
   } catch (error) {
     return notThere(error);
   }

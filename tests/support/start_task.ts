@@ -32,12 +32,23 @@ export async function startTaskArgs(): Promise<string[]> {
  * `--hostname 127.0.0.1 --port 0`), and waits for it to listen.
  *
  * @param args Sluice's flags.
+ * @param wrapper A command that runs `deno …` (such as `setpriv … --`). @default none
  * @returns The process; `await using` kills it.
  * @throws When it exits or does not listen within 15 s (with its output).
  */
-export async function spawnStartTask(args: string[]): Promise<TaskProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...await startTaskArgs(), "--hostname", "127.0.0.1", "--port", "0", ...args],
+export async function spawnStartTask(args: string[], wrapper: string[] = []): Promise<TaskProcess> {
+  const deno = [
+    Deno.execPath(),
+    ...await startTaskArgs(),
+    "--hostname",
+    "127.0.0.1",
+    "--port",
+    "0",
+    ...args,
+  ];
+  const [command, ...rest] = [...wrapper, ...deno];
+  const child = new Deno.Command(command, {
+    args: rest,
     cwd: REPO,
     env: { NO_COLOR: "1" },
     stdin: "null",
