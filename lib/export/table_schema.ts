@@ -19,7 +19,8 @@ export interface TableInfo {
   columns: string[];
   /**
    * The integer key rows are ordered and resumed by: the INTEGER PRIMARY KEY
-   * column, else the `rowid` pseudo-column; undefined for views and WITHOUT
+   * column when it is the rowid's alias (unique, never NULL), else the `rowid`
+   * pseudo-column; undefined for views and WITHOUT
    * ROWID tables, which have no such key. In PostgreSQL: the primary key
    * when it is one integer column (smallint, integer or bigint).
    */
@@ -74,14 +75,28 @@ export function describeTable(db: DatabaseSync, name: string): TableInfo {
   let key: string | undefined;
   if (found.type === "table" && !found.wr) {
     const pk = visible.filter((c) => c.pk > 0);
-    // Only a lone column declared exactly "INTEGER" is an alias of the rowid.
-    if (pk.length === 1 && pk[0].type.toUpperCase() === "INTEGER") key = pk[0].name;
+    const isAlias = pk.length === 1 && pk[0].type.toUpperCase() === "INTEGER" &&
+      !hasPrimaryKeyIndex(db, name);
+    if (isAlias) key = pk[0].name;
     else {
       const taken = new Set(columns.map((c) => c.toLowerCase()));
       key = ["rowid", "_rowid_", "oid"].find((alias) => !taken.has(alias));
     }
   }
   return { name, type: found.type, columns, key };
+}
+
+/**
+ * Whether a table's primary key has an index of its own, which means it is
+ * not the rowid under another name. Only a lone column declared exactly
+ * `INTEGER PRIMARY KEY` is such an alias, and not when declared
+ * `INTEGER PRIMARY KEY DESC` (a quirk SQLite keeps for compatibility): that
+ * one is an ordinary column that may hold NULLs (and text), which keyset
+ * paging (`WHERE key > ?`) would silently skip. The rowid is the key then.
+ */
+function hasPrimaryKeyIndex(db: DatabaseSync, table: string): boolean {
+  return db.prepare("SELECT 1 FROM pragma_index_list(?) WHERE origin = 'pk'").get(table) !==
+    undefined;
 }
 
 /**

@@ -41,6 +41,20 @@ Deno.test("describeTable() finds columns and the integer key", async () => {
   assert.deepEqual(describeTable(db, "failing").columns, ["id", "note", "checked"]);
 });
 
+Deno.test("describeTable() keys by the rowid when INTEGER PRIMARY KEY DESC is not its alias", () => {
+  using db = new DatabaseSync(":memory:");
+  db.exec(`
+    CREATE TABLE alias (id INTEGER PRIMARY KEY, v);
+    CREATE TABLE ascending (id INTEGER PRIMARY KEY ASC, v);
+    CREATE TABLE constraint_desc (id INTEGER, v, PRIMARY KEY (id DESC));
+    CREATE TABLE column_desc (id INTEGER PRIMARY KEY DESC, v);
+    CREATE TABLE column_desc_not_null (id INTEGER PRIMARY KEY DESC NOT NULL, v);`);
+  // SQLite: only the column constraint "INTEGER PRIMARY KEY DESC" is not an alias of the rowid.
+  const keys = ["alias", "ascending", "constraint_desc", "column_desc", "column_desc_not_null"]
+    .map((name) => describeTable(db, name).key);
+  assert.deepEqual(keys, ["id", "id", "id", "rowid", "rowid"]);
+});
+
 Deno.test("describeTable() answers 404 listing the valid names", async () => {
   await using file = await makeExportDb(3, false);
   using db = new DatabaseSync(file.path, { readOnly: true });
