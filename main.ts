@@ -27,6 +27,8 @@ import { mediaRoutes } from "./routes/media.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { pageRoutes } from "./routes/page.ts";
 import { exportRoutes } from "./routes/export.ts";
+import { jobsRoutes } from "./routes/jobs.ts";
+import { JobManager } from "./lib/jobs/job_manager.ts";
 import { streamDataRoutes } from "./routes/stream_data.ts";
 
 /** Options for {@linkcode startServer} beyond the config. */
@@ -64,15 +66,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // The defaults of lib/compression.ts; media files need them too, for their ETags.
   const compression: CompressionOptions | undefined = config.compression ? {} : undefined;
   const tls = await readTls(config);
+  // Start-up, database and job notices: in JSON mode, records like every other line.
+  const notice = config.logFormat === "json"
+    ? (message: string) => log(logJson({ time: new Date().toISOString(), message }))
+    : log;
   const source = await openExportSource({
     databaseUrl: config.databaseUrl,
     poolSize: config.dbPoolSize,
     dbPath: config.dbPath,
     demoRows: config.demoRows,
-    // Start-up and database notices: in JSON mode, records like every other line.
-    log: config.logFormat === "json"
-      ? (message) => log(logJson({ time: new Date().toISOString(), message }))
-      : log,
+    log: notice,
   }).catch((error) => {
     if (!(error instanceof OpenDatabaseError)) throw error;
     throw new ConfigError(
@@ -80,7 +83,25 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     );
   });
   health.database = () => source.health();
+  let jobs: JobManager;
+  try {
+    jobs = await JobManager.open({
+      dataDir: config.dataDir,
+      source,
+      concurrency: config.jobsConcurrency,
+      maxBytes: config.jobsMaxBytes,
+      ttlSeconds: config.jobsTtl,
+      maxQueuedPerOwner: config.jobsMaxQueued,
+      log: notice,
+    });
+  } catch (error) {
+    await source.close();
+    throw new ConfigError(
+      `--data-dir: cannot keep jobs in "${config.dataDir}": ${(error as Error).message}`,
+    );
+  }
   const metrics = new Metrics();
+  metrics.watchJobs(() => jobs.stats());
   const files = new OpenFileCache(realMedia, { maxEntries: config.openFileCache });
   // Each family owns its URLs; the order is the order they are tried in.
   const router = new Router([
@@ -104,6 +125,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       },
       csvSafe: config.csvSafe,
     }),
+    ...jobsRoutes({ jobs, source, compression, csvSafe: config.csvSafe }),
   ]);
   const inFlight = new InFlight();
   const stallWatch = new StallWatch(config.stallTimeout * 1000);
@@ -147,6 +169,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       },
     }, handler);
   } catch (error) {
+    await jobs.close();
     await source.close();
     const message = (error as Error).message;
     throw new ConfigError(
@@ -162,12 +185,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       // /healthz answers 503 from now on and other requests are refused with
       // 503, so a balancer moves on while in-flight responses finish.
       health.draining = true;
+      // Running jobs stop at a checkpoint (the next start resumes them) and
+      // their event streams end, so they hold no response open.
+      await jobs.stop();
       if (!(await inFlight.settle(config.drainTimeout * 1000))) {
         inFlight.abortAll(new CutOffError("The server is shutting down"));
       }
       stop.abort();
       await server.finished;
       files.clear();
+      await jobs.close();
       // Exports read on connections of their own, closed as their bodies end.
       await source.close();
     })();

@@ -15,6 +15,7 @@ import { ROW_FORMATS, type RowFormatName } from "../lib/export/row_format.ts";
 import { RowEncoderStream } from "../lib/export/row_encoder_stream.ts";
 import { type ExportLimits, ExportLimitStream } from "../lib/export/export_limits.ts";
 import { exportResponse } from "../lib/export/export_response.ts";
+import { parseAfter, parseFlag, parseLimit } from "../lib/export/export_params.ts";
 import { pickColumns, type TableInfo } from "../lib/export/table_schema.ts";
 
 /** Options for the export handlers. */
@@ -48,8 +49,6 @@ const FORMAT_BY_TYPE: Record<string, RowFormatName> = {
   "application/json": "json",
 };
 const EXPOSED = "X-Total-Rows, Content-Disposition";
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 /**
  * The export routes: `/export/` (the index; `/export` redirects there),
@@ -290,37 +289,4 @@ function attachment(filename: string): string {
   return /^[\x20-\x7e]+$/.test(filename) && !/["\\]/.test(filename)
     ? `attachment; filename="${filename}"`
     : contentDisposition(filename, "attachment");
-}
-
-function parseLimit(raw: string | null): number | undefined {
-  if (raw === null) return undefined;
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
-    throw new HttpError(400, `"limit" must be a non-negative integer; got ${JSON.stringify(raw)}`);
-  }
-  return Number(raw);
-}
-
-function parseAfter(raw: string | null, table: TableInfo): bigint | undefined {
-  if (raw === null) return undefined;
-  if (table.key === undefined) {
-    throw new HttpError(
-      400,
-      `"after" needs an integer key, and ${table.type} ${JSON.stringify(table.name)} has none`,
-    );
-  }
-  const value = /^-?\d{1,19}$/.test(raw) ? BigInt(raw) : undefined;
-  if (value === undefined || value < INT64_MIN || value > INT64_MAX) {
-    throw new HttpError(
-      400,
-      `"after" must be a 64-bit integer ${table.key}; got ${JSON.stringify(raw)}`,
-    );
-  }
-  return value;
-}
-
-function parseFlag(name: string, raw: string | null, absent = false): boolean {
-  if (raw === null) return absent;
-  if (raw === "0") return false;
-  if (raw === "1") return true;
-  throw new HttpError(400, `"${name}" must be 0 or 1; got ${JSON.stringify(raw)}`);
 }

@@ -37,6 +37,12 @@ export interface SerializeOptions {
    * as a formula with `'` ({@linkcode csvSafeField}). @default false
    */
   safe?: boolean;
+  /**
+   * The text continues one whose head and this many rows were written already
+   * (a prepared export resumed from a checkpoint): no head, and the rows go on
+   * as if the encoder had never stopped. @default undefined (a new text)
+   */
+  continuesAfter?: number;
 }
 
 /** The text of one serialization, piece by piece: see {@linkcode rowEncoder}. */
@@ -69,10 +75,12 @@ export function rowEncoder(
   options: SerializeOptions = {},
 ): RowEncoder {
   const n = columns.length;
+  const continued = options.continuesAfter !== undefined;
   if (format === "csv") {
     const field = options.safe ? csvSafeField : csvField;
     return {
-      head: () => (options.bom ? "\uFEFF" : "") + columns.map(field).join(",") + "\r\n",
+      head: () =>
+        continued ? "" : (options.bom ? "\uFEFF" : "") + columns.map(field).join(",") + "\r\n",
       batch(rows) {
         let text = "";
         for (const row of rows) {
@@ -102,9 +110,9 @@ export function rowEncoder(
       tail: () => "",
     };
   }
-  let separator = "\n";
+  let separator = (options.continuesAfter ?? 0) > 0 ? ",\n" : "\n";
   return {
-    head: () => "[",
+    head: () => continued ? "" : "[",
     batch(rows) {
       let text = "";
       for (const row of rows) {

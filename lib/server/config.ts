@@ -56,6 +56,11 @@ export interface Config {
   exportMaxSeconds: number;
   csvSafe: boolean;
   zipMaxEntries: number;
+  dataDir: string;
+  jobsConcurrency: number;
+  jobsMaxBytes: number;
+  jobsTtl: number;
+  jobsMaxQueued: number;
 }
 
 /** One option: where it is read from, its default, and the parser that makes its value. */
@@ -289,6 +294,46 @@ export const OPTIONS = [
     default: "100000",
     help: "files and folders one ?zip archive may hold; a bigger folder gets 413",
     parse: positive,
+  },
+  {
+    key: "dataDir",
+    flag: "data-dir",
+    env: "DATA_DIR",
+    default: "./data",
+    help: "folder for prepared exports: jobs.db and jobs/ (created if absent)",
+    parse: nonEmpty,
+  },
+  {
+    key: "jobsConcurrency",
+    flag: "jobs-concurrency",
+    env: "JOBS_CONCURRENCY",
+    default: "2",
+    help: "prepared exports that run at once; more wait in order",
+    parse: positive,
+  },
+  {
+    key: "jobsMaxBytes",
+    flag: "jobs-max-bytes",
+    env: "JOBS_MAX_BYTES",
+    default: "10g",
+    help: "disk all prepared results may use (0: no cap); new jobs get 507 when it is used up",
+    parse: byteSize,
+  },
+  {
+    key: "jobsTtl",
+    flag: "jobs-ttl",
+    env: "JOBS_TTL",
+    default: "86400",
+    help: "seconds a finished job and its result are kept (0: forever); then 410",
+    parse: seconds,
+  },
+  {
+    key: "jobsMaxQueued",
+    flag: "jobs-max-queued",
+    env: "JOBS_MAX_QUEUED",
+    default: "10",
+    help: "queued jobs one client may have (0: no cap); more get 429",
+    parse: count,
   },
 ] as const satisfies readonly Option[];
 

@@ -6,6 +6,7 @@
  */
 
 import client from "prom-client";
+import type { JobStats } from "../jobs/job_manager.ts";
 import type { Outcome } from "./response_meter.ts";
 
 /** Buckets for how long a streamed body took, in seconds: 10 ms to 1 h. */
@@ -143,6 +144,56 @@ export class Metrics {
       this.#cache.set(key, children);
     }
     return children;
+  }
+
+  /**
+   * Reports prepared exports, read from `stats` at each scrape: jobs by
+   * state, the queue's length, and rows and bytes written since start.
+   *
+   * @param stats The job manager's counts.
+   */
+  watchJobs(stats: () => JobStats): void {
+    const registers = [this.registry];
+    new client.Gauge({
+      name: "sluice_jobs",
+      help: "Prepared-export jobs by state.",
+      labelNames: ["state"] as const,
+      registers,
+      collect() {
+        for (const [state, n] of Object.entries(stats().byState)) this.set({ state }, n);
+      },
+    });
+    new client.Gauge({
+      name: "sluice_jobs_queue_length",
+      help: "Jobs waiting for a --jobs-concurrency slot.",
+      registers,
+      collect() {
+        this.set(stats().queued);
+      },
+    });
+    // Counters fed from the manager's running totals at each scrape.
+    for (
+      const [name, help, read] of [
+        ["sluice_job_rows_written_total", "Rows prepared jobs wrote since start.", "rowsWritten"],
+        [
+          "sluice_job_bytes_written_total",
+          "Bytes prepared jobs wrote since start (before gzip).",
+          "bytesWritten",
+        ],
+      ] as const
+    ) {
+      let seen = 0;
+      new client.Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const now = stats()[read];
+          if (now > seen) this.inc(now - seen);
+          seen = now;
+        },
+      });
+    }
   }
 
   /** The exposition text. */

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { setRequestClient } from "../http/request_client.ts";
 import { type AccessEntry, formatAccessLog } from "./access_log.ts";
 import { type CompressionOptions, compressResponse } from "../http/compression.ts";
 import { errorResponse, HttpError } from "../http/http_error.ts";
@@ -71,7 +72,9 @@ export function createHandler(
           headers: { "retry-after": "1" },
         });
       }
-      if (streaming) slot = admit(clientAddress(req, info, options.clientIpHeader));
+      const client = clientAddress(req, info, options.clientIpHeader);
+      setRequestClient(req, client);
+      if (streaming) slot = admit(client);
       response = await match.route.handler(req, match.params);
     } catch (error) {
       response = errorResponse(error);

@@ -27,8 +27,21 @@ export interface TestServer extends AsyncDisposable {
  * @returns The server; dispose it with `await using`.
  */
 export async function startTestServer(args: string[] = []): Promise<TestServer> {
+  // Jobs live in a folder of the test's own unless it names one.
+  const dataDir = args.includes("--data-dir")
+    ? undefined
+    : await Deno.makeTempDir({ prefix: "sluice-data-" });
   const config = parseConfig(
-    ["--port", "0", "--hostname", "127.0.0.1", "--drain-timeout", "2", ...args],
+    [
+      "--port",
+      "0",
+      "--hostname",
+      "127.0.0.1",
+      "--drain-timeout",
+      "2",
+      ...(dataDir === undefined ? [] : ["--data-dir", dataDir]),
+      ...args,
+    ],
     () => undefined,
   );
   if (config === "help") throw new Error("unexpected --help");
@@ -47,7 +60,10 @@ export async function startTestServer(args: string[] = []): Promise<TestServer> 
       }
       throw new Error(`No log line matched ${pattern} within ${ms} ms:\n${logs.join("\n")}`);
     },
-    [Symbol.asyncDispose]: () => sluice.shutdown(),
+    async [Symbol.asyncDispose]() {
+      await sluice.shutdown();
+      if (dataDir !== undefined) await Deno.remove(dataDir, { recursive: true });
+    },
   };
 }
 

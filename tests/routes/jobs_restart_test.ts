@@ -1,0 +1,161 @@
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { fileURLToPath } from "node:url";
+import { makeExportDb } from "../support/export_fixture.ts";
+import { waitFor } from "../support/http.ts";
+import {
+  bytesOf,
+  gunzip,
+  type Job,
+  postJob,
+  runJob,
+  sha256Field,
+  waitForJob,
+} from "../support/jobs_fixture.ts";
+import { spawnSluice } from "../support/sluice_process.ts";
+
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
+const ROWS = 300_000;
+
+/** A data folder the spawned server may write (its --allow-write is ./data). */
+async function dataFolder() {
+  const relative = `data/test-jobs-${crypto.randomUUID()}`;
+  await Deno.mkdir(`${REPO}/${relative}`, { recursive: true });
+  return {
+    relative,
+    absolute: `${REPO}/${relative}`,
+    [Symbol.asyncDispose]: () => Deno.remove(`${REPO}/${relative}`, { recursive: true }),
+  };
+}
+
+/** Each job's state and checkpoint, read from jobs.db as a restarted server will. */
+function storedJobs(dir: string): Map<string, { state: string; checkpoint: string | null }> {
+  const db = new DatabaseSync(`${dir}/jobs.db`, { readOnly: true });
+  try {
+    const rows = db.prepare("SELECT id, state, checkpoint FROM jobs").all() as {
+      id: string;
+      state: string;
+      checkpoint: string | null;
+    }[];
+    return new Map(rows.map((r) => [r.id, r]));
+  } finally {
+    db.close();
+  }
+}
+
+const SPECS = [
+  { table: "items", format: "csv" },
+  { table: "items", format: "json", gzip: true, columns: ["id", "note", "price"] },
+];
+
+/** Starts two jobs and waits until both have checkpointed. */
+async function startJobsAndCheckpoint(origin: string, dir: string): Promise<Job[]> {
+  const jobs: Job[] = [];
+  for (const spec of SPECS) jobs.push(await (await postJob(origin, spec)).json());
+  const checkpointed = await waitFor(() => {
+    const stored = storedJobs(dir);
+    return jobs.every((j) => stored.get(j.id)?.checkpoint != null);
+  }, 60_000);
+  assert.ok(checkpointed, "both jobs checkpoint within 60 s");
+  return jobs;
+}
+
+/** After the restart: each job resumed from its checkpoint and equals an uninterrupted run. */
+async function assertResumedAndIdentical(
+  proc: ReturnType<typeof spawnSluice>,
+  origin: string,
+  jobs: Job[],
+  checkpoints: Map<string, number>,
+) {
+  for (const job of jobs) {
+    const [, row] = await proc.waitForLine(new RegExp(`job ${job.id} resumes after row (\\d+)`));
+    assert.equal(Number(row), checkpoints.get(job.id));
+    assert.ok(Number(row) > 0 && Number(row) < ROWS, row);
+  }
+  const [csv, json] = await Promise.all(jobs.map((j) => waitForJob(origin, j.id)));
+  assert.equal(csv.state, "done");
+  assert.equal(csv.rows, ROWS);
+  const csvBytes = await bytesOf(origin, csv.result.url);
+  assert.deepEqual(csvBytes, await bytesOf(origin, "/export/items.csv"));
+  assert.equal(csv.result.digest, await sha256Field(csvBytes));
+  assert.equal(json.state, "done");
+  const gz = await bytesOf(origin, json.result.url);
+  assert.equal(json.result.digest, await sha256Field(gz));
+  assert.deepEqual(
+    await gunzip(gz),
+    await bytesOf(origin, "/export/items.json?columns=id,note,price"),
+  );
+  // The same job run without interruption makes the same gzip bytes.
+  const fresh = await runJob(origin, SPECS[1]);
+  assert.equal(fresh.result.digest, json.result.digest);
+}
+
+Deno.test({
+  name: "a server killed with SIGKILL mid-job resumes it from its checkpoint, byte-identical",
+  sanitizeResources: false,
+  async fn() {
+    await using db = await makeExportDb(ROWS, false);
+    await using data = await dataFolder();
+    const args = [
+      "--port",
+      "0",
+      "--db",
+      db.path,
+      "--data-dir",
+      data.relative,
+      "--media-dir",
+      db.dir,
+    ];
+    let jobs: Job[];
+    const checkpoints = new Map<string, number>();
+    {
+      await using first = spawnSluice(args);
+      const origin = await first.origin();
+      jobs = await startJobsAndCheckpoint(origin, data.absolute);
+      first.child.kill("SIGKILL");
+      assert.equal((await first.child.status).signal, "SIGKILL");
+    }
+    const stored = storedJobs(data.absolute);
+    for (const job of jobs) {
+      assert.equal(stored.get(job.id)?.state, "running");
+      checkpoints.set(job.id, JSON.parse(stored.get(job.id)!.checkpoint!).rows);
+    }
+    await using second = spawnSluice(args);
+    await assertResumedAndIdentical(second, await second.origin(), jobs, checkpoints);
+  },
+});
+
+Deno.test({
+  name: "SIGTERM checkpoints running jobs and stops them; the next start finishes them",
+  sanitizeResources: false,
+  async fn() {
+    await using db = await makeExportDb(ROWS, false);
+    await using data = await dataFolder();
+    const args = [
+      "--port",
+      "0",
+      "--db",
+      db.path,
+      "--data-dir",
+      data.relative,
+      "--media-dir",
+      db.dir,
+    ];
+    let jobs: Job[];
+    {
+      await using first = spawnSluice(args);
+      const origin = await first.origin();
+      jobs = await startJobsAndCheckpoint(origin, data.absolute);
+      first.child.kill("SIGTERM");
+      assert.equal((await first.exitWithin(20_000)).code, 0);
+    }
+    const stored = storedJobs(data.absolute);
+    const checkpoints = new Map<string, number>();
+    for (const job of jobs) {
+      assert.equal(stored.get(job.id)?.state, "queued");
+      checkpoints.set(job.id, JSON.parse(stored.get(job.id)!.checkpoint!).rows);
+    }
+    await using second = spawnSluice(args);
+    await assertResumedAndIdentical(second, await second.origin(), jobs, checkpoints);
+  },
+});
