@@ -94,6 +94,7 @@ Deno.test("an HTML form post makes the same job and goes on to the list", async 
   });
   assert.equal(res.status, 303);
   assert.equal(res.headers.get("location"), "/jobs");
+  await res.body?.cancel();
   const [job] = (await (await fetch(`${s.origin}/jobs`)).json()).jobs;
   assert.deepEqual([job.columns, job.limit, job.after, job.gzip], [["id", "note"], 10, null, true]);
   const done = await waitForJob(s.origin, job.id);
@@ -288,4 +289,20 @@ Deno.test("a failing export fails its job with the row count; the file is remove
   assert.equal(job.state, "failed");
   assert.match(job.error, /The export failed after 3000 rows; see the server log/);
   assert.deepEqual([...Deno.readDirSync(`${s.server.config.dataDir}/jobs`)], []);
+});
+
+Deno.test("GET /metrics counts jobs by state, the queue, and rows and bytes written", async () => {
+  await using s = await jobsServer(ROWS);
+  const job = await runJob(s.origin, { table: "items", format: "csv" });
+  const text = await (await fetch(`${s.origin}/metrics`)).text();
+  const value = (sample: string) => {
+    const line = text.split("\n").find((l) => l.startsWith(sample + " "));
+    assert.ok(line, `${sample} in\n${text}`);
+    return Number(line.slice(sample.length + 1));
+  };
+  assert.equal(value('sluice_jobs{state="done"}'), 1);
+  assert.equal(value('sluice_jobs{state="running"}'), 0);
+  assert.equal(value("sluice_jobs_queue_length"), 0);
+  assert.equal(value("sluice_job_rows_written_total"), ROWS);
+  assert.equal(value("sluice_job_bytes_written_total"), job.result.size);
 });

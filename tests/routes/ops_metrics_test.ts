@@ -63,6 +63,10 @@ Deno.test("GET /metrics announces each family with its type and help", async () 
         ["sluice_streams_total", "counter"],
         ["sluice_refused_streams_total", "counter"],
         ["sluice_stream_duration_seconds", "histogram"],
+        ["sluice_jobs", "gauge"],
+        ["sluice_jobs_queue_length", "gauge"],
+        ["sluice_job_rows_written_total", "counter"],
+        ["sluice_job_bytes_written_total", "counter"],
       ],
     );
     for (const f of families.values()) assert.ok(f.help.length > 10, f.help);
