@@ -24,6 +24,18 @@ export interface TableQuery {
   limit?: number;
 }
 
+/**
+ * Checks a query before a backend turns it into SQL.
+ *
+ * @param query The query.
+ * @throws {TypeError} When `after` is given without a key to be after.
+ */
+export function checkQuery(query: TableQuery): void {
+  if (query.after !== undefined && query.key === undefined) {
+    throw new TypeError(`Cannot read ${query.table} after a key: it has none`);
+  }
+}
+
 /** Options for {@linkcode ExportSource.openRows}. */
 export interface ReaderOptions {
   /**

@@ -9,7 +9,8 @@
  */
 
 import type { Sql } from "postgres";
-import type { TableQuery, TableSummary } from "../export_source.ts";
+import { checkQuery, type TableQuery, type TableSummary } from "../export_source.ts";
+import { quoteIdent } from "../quote_ident.ts";
 import { noSuchTable, type TableInfo } from "../table_schema.ts";
 
 /**
@@ -89,9 +90,6 @@ export async function describePgTable(sql: AnySql, name: string): Promise<PgRela
   };
 }
 
-/** `"a""b"`: an identifier quoted for SQL. */
-export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;
-
 /**
  * The SELECT an export runs: the columns (cast to text unless native), then
  * the key as int8 when there is one, ordered by the key; `$1` is `after`
@@ -122,9 +120,7 @@ export function selectSql(
     }
     return NATIVE_TYPES.has(type) ? quoteIdent(c) : `${quoteIdent(c)}::text`;
   });
-  if (query.after !== undefined && query.key === undefined) {
-    throw new TypeError(`Cannot read ${query.table} after a key: it has none`);
-  }
+  checkQuery(query);
   const params: (bigint | number)[] = [];
   let where = "";
   if (query.key !== undefined && query.after !== undefined) {

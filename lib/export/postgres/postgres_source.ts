@@ -7,7 +7,8 @@
 import postgres, { type Sql } from "postgres";
 import type { ExportSource, ReaderOptions, RowStream, TableQuery } from "../export_source.ts";
 import { HttpError } from "../../http/http_error.ts";
-import { describePgTable, listPgTables, quoteIdent } from "./postgres_catalog.ts";
+import { describePgTable, listPgTables } from "./postgres_catalog.ts";
+import { quoteIdent } from "../quote_ident.ts";
 import { driverOptions, redactUrl } from "./postgres_options.ts";
 import { ClientPool, isConnectionError } from "./postgres_pool.ts";
 import { PostgresReader } from "./postgres_reader.ts";

@@ -7,6 +7,7 @@
  */
 
 import type { DatabaseSync } from "node:sqlite";
+import { quoteIdent } from "../quote_ident.ts";
 
 /**
  * Row counts per table, valid while `PRAGMA data_version` stays the same —
@@ -46,7 +47,7 @@ export class RowCounts {
     }
     let n = this.#counts.get(table);
     if (n === undefined) {
-      const sql = `SELECT count(*) AS n FROM "${table.replaceAll('"', '""')}"`;
+      const sql = `SELECT count(*) AS n FROM ${quoteIdent(table)}`;
       n = Number((this.#db.prepare(sql).get() as { n: number | bigint }).n);
       this.#counts.set(table, n);
     }

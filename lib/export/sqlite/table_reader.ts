@@ -6,7 +6,8 @@
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { TableQuery } from "../export_source.ts";
+import { checkQuery, type TableQuery } from "../export_source.ts";
+import { quoteIdent } from "../quote_ident.ts";
 
 export type { TableQuery };
 
@@ -20,8 +21,6 @@ export interface TableReaderOptions {
    */
   count?: boolean;
 }
-
-const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /**
  * An iterator of row batches. Each row is an array: the query's columns, and
@@ -64,9 +63,7 @@ export class TableReader implements IterableIterator<unknown[][]> {
    * @throws {TypeError} When `after` is given without a key; SQLite's errors as they are.
    */
   constructor(path: string, query: TableQuery, options: TableReaderOptions = {}) {
-    if (query.after !== undefined && query.key === undefined) {
-      throw new TypeError(`Cannot read ${query.table} after a key: it has none`);
-    }
+    checkQuery(query);
     this.#batchRows = options.batchRows ?? 1000;
     this.#after = query.after;
     this.#remaining = query.limit ?? Infinity;
@@ -75,9 +72,9 @@ export class TableReader implements IterableIterator<unknown[][]> {
     try {
       // One read transaction: the count and every batch see one snapshot.
       this.#db.exec("BEGIN");
-      const table = quote(query.table);
-      const select = `SELECT ${query.columns.map(quote).join(", ")}`;
-      const key = query.key === undefined ? "" : quote(query.key);
+      const table = quoteIdent(query.table);
+      const select = `SELECT ${query.columns.map(quoteIdent).join(", ")}`;
+      const key = query.key === undefined ? "" : quoteIdent(query.key);
       if (options.count) {
         // With a limit, count at most that many rows: O(limit), not O(table).
         const where = query.after === undefined ? "" : ` WHERE ${key} > ?`;
