@@ -106,7 +106,7 @@ export function meterResponse(
   const pacing = new AbortController();
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let previous: Uint8Array | undefined;
-  // With a throttle, a big chunk goes out in pieces; `rest` is what is left.
+  // A big chunk may go out in pieces (a throttle, a slow client); `rest` is what is left.
   let rest: Uint8Array | undefined;
   const finish = (outcome: Outcome, error?: unknown) => {
     if (ended) return;
@@ -159,11 +159,14 @@ export function meterResponse(
         }
         chunk = result.value;
       }
+      // A slow client gets small pieces: each one it takes is a write that
+      // completes, which is all the stall watch can see of it.
+      const piece = Math.min(throttle?.maxPiece ?? Infinity, stall?.maxPiece ?? Infinity);
+      if (chunk.byteLength > piece) {
+        rest = chunk.subarray(piece);
+        chunk = chunk.subarray(0, piece);
+      }
       if (throttle !== undefined) {
-        if (chunk.byteLength > throttle.maxPiece) {
-          rest = chunk.subarray(throttle.maxPiece);
-          chunk = chunk.subarray(0, throttle.maxPiece);
-        }
         const wait = throttle.delayMs(bytes);
         if (wait > 0 && !(await sleep(wait, pacing.signal))) return;
       }

@@ -45,6 +45,12 @@ export interface StallTracker {
   busy(): void;
   /** The body ended: stop tracking it. */
   stop(): void;
+  /**
+   * The largest piece to hand over next: Infinity, or after a long wait (the
+   * client reads slower than we write) small pieces, so that each one it takes
+   * is a write that completes — all the watch can see of a slow client.
+   */
+  readonly maxPiece: number;
 }
 
 interface Entry {
@@ -54,6 +60,8 @@ interface Entry {
   handed: number;
   /** `handed` when the last long wait ended: the current run began there. */
   runStart: number;
+  /** Whether the last wait was long. */
+  slow: boolean;
   onStall: OnStall;
 }
 
@@ -68,13 +76,17 @@ export class StallWatch {
   readonly #timeoutMs: number;
   /** A wait at least this long ends a run (the socket was full, not just busy). */
   readonly #pauseMs: number;
+  /** What a {@linkcode REFERENCE_RATE} reader takes in an eighth of the timeout. */
+  readonly #slowPieceBytes: number;
   readonly #entries = new Set<Entry>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /** @param timeoutMs The least a wait is allowed (0 turns the cut-off off; tracking stays). */
   constructor(timeoutMs: number) {
     this.#timeoutMs = timeoutMs;
-    this.#pauseMs = Math.min(1000, timeoutMs / 10);
+    this.#pauseMs = timeoutMs > 0 ? Math.min(1000, timeoutMs / 10) : 1000;
+    const piece = timeoutMs > 0 ? (REFERENCE_RATE * timeoutMs) / 8000 : 64 * 1024;
+    this.#slowPieceBytes = Math.round(Math.min(256 * 1024, Math.max(1024, piece)));
   }
 
   /** Bodies tracked now. */
@@ -106,7 +118,8 @@ export class StallWatch {
    * @returns The tracker the body reports to.
    */
   track(onStall: OnStall): StallTracker {
-    const entry: Entry = { since: null, handed: 0, runStart: 0, onStall };
+    const slowPiece = this.#slowPieceBytes;
+    const entry: Entry = { since: null, handed: 0, runStart: 0, slow: false, onStall };
     this.#entries.add(entry);
     if (this.#timeoutMs > 0) {
       this.#timer ??= setInterval(() => this.#sweep(), Math.min(1000, this.#timeoutMs / 4));
@@ -117,12 +130,15 @@ export class StallWatch {
         entry.handed = handed;
       },
       busy: () => {
-        if (entry.since !== null && performance.now() - entry.since >= this.#pauseMs) {
-          entry.runStart = entry.handed;
-        }
+        if (entry.since === null) return;
+        entry.slow = performance.now() - entry.since >= this.#pauseMs;
+        if (entry.slow) entry.runStart = entry.handed;
         entry.since = null;
       },
       stop: () => this.#remove(entry),
+      get maxPiece() {
+        return entry.slow ? slowPiece : Infinity;
+      },
     };
   }
 

@@ -39,12 +39,20 @@ function collectLines(stream: ReadableStream<Uint8Array>, into: string[]): Promi
  *
  * @param args Sluice's flags.
  * @param env Environment variables for it (only these, and NO_COLOR). @default {}
+ * @param wrap A command prefix to run it under, such as `ip netns exec NAME`. @default []
  * @returns The process; `await using` kills it if it is still running.
  */
-export function spawnSluice(args: string[], env: Record<string, string> = {}): SluiceProcess {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-read", "--allow-write=./data", "--allow-env", "main.ts"]
-      .concat(args),
+export function spawnSluice(
+  args: string[],
+  env: Record<string, string> = {},
+  wrap: string[] = [],
+): SluiceProcess {
+  const command = [...wrap, Deno.execPath()];
+  const child = new Deno.Command(command[0], {
+    args: command.slice(1).concat(
+      ["run", "--allow-net", "--allow-read", "--allow-write=./data", "--allow-env", "main.ts"],
+      args,
+    ),
     cwd: REPO,
     env: { NO_COLOR: "1", ...env },
     stdin: "null",
