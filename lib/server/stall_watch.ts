@@ -21,8 +21,12 @@
  * @module
  */
 
-/** Bytes per second of the slowest reader the allowance is sized for. */
-export const REFERENCE_RATE = 10_000;
+/**
+ * Bytes per second of the slowest reader the allowance is sized for. With a
+ * full run of ~1.4 MiB it earns the ceiling (3T); at `--stall-timeout 150`
+ * that is 450 s, more than the ~350 s a 4 KB/s reader is silent.
+ */
+export const REFERENCE_RATE = 3_000;
 
 /**
  * A full server may cut a body whose client has taken nothing for this long
@@ -102,7 +106,7 @@ export class StallWatch {
    * [timeout, 3 × timeout].
    * @example
    * ```ts
-   * new StallWatch(60_000).allowanceMs(1_400_000); // 140_000
+   * new StallWatch(60_000).allowanceMs(300_000); // 100_000
    * ```
    */
   allowanceMs(run: number): number {
