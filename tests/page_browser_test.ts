@@ -286,6 +286,44 @@ Deno.test({
       assert.equal(await value(page, "#export-rows"), 5000);
     });
 
+    await t.step(
+      "Prepare in background: the job shows live, then its download with size and digest",
+      async () => {
+        await page.click("input[value=csv]");
+        await page.click("#export-gzip");
+        await page.click("#export-prepare");
+        await page.waitForSelector("#jobs-list li[data-state=done]", { timeout: 60_000 });
+        const res = await fetch(`${server.origin}/jobs`, {
+          headers: { accept: "application/json" },
+        });
+        const [job] = (await res.json()).jobs;
+        assert.deepEqual([job.table, job.format, job.gzip, job.limit, job.state], [
+          "items",
+          "csv",
+          true,
+          5000,
+          "done",
+        ]);
+        const item = `#job-${job.id}`;
+        assert.equal(await text(page, `${item} .job-download`), "Download items.csv.gz");
+        assert.equal(
+          await page.$eval(`${item} .job-download`, (a) => a.getAttribute("href")),
+          `/jobs/${job.id}/result`,
+        );
+        assert.equal(await value(page, `${item} .job-size`), job.result.size);
+        assert.equal(await text(page, `${item} .job-digest`), job.result.digest);
+        assert.equal(await text(page, `${item} .job-rows`), "5,000 of 5,000 rows");
+        // The page followed the job through its event stream.
+        await logLine(server, `/jobs/${job.id}/events`, 200);
+        await page.click(`${item} .job-delete`);
+        await page.waitForFunction(`document.getElementById("job-${job.id}") === null`);
+        const gone = await fetch(`${server.origin}/jobs/${job.id}`);
+        assert.equal(gone.status, 404);
+        await gone.body?.cancel();
+        await page.click("#export-gzip");
+      },
+    );
+
     await t.step("/stream-data arrives in steps, with a rows/second figure", async () => {
       const rows = 60_000;
       // Record every count the page shows while the stream runs.

@@ -57,7 +57,7 @@ function offerSafe() {
 }
 
 /** The plan the form describes, or a message saying what is missing. */
-function planFromForm() {
+export function planFromForm() {
   const form = $("export-form");
   const table = tables.get(form.elements.table.value);
   if (table === undefined) return "Pick a table.";

@@ -73,6 +73,7 @@ Deno.test("every asset the page names is served from /ui/, and nothing from else
     "/ui/export_panel.js",
     "/ui/export_run.js",
     "/ui/icon.svg",
+    "/ui/jobs_panel.js",
     "/ui/live_panel.js",
     "/ui/media_panel.js",
     "/ui/page_logic.js",
