@@ -32,6 +32,7 @@ const OPTIONAL_SECTIONS = [
   "./load_bench.ts",
   "./postgres_bench.ts",
   "./zip_bench.ts",
+  "./jobs_bench.ts",
 ];
 
 const repoRoot = new URL("..", import.meta.url).pathname.replace(/\/$/, "");

@@ -11,6 +11,9 @@
 import type { JobManager, JobView } from "./job_manager.ts";
 import { isFinal, jobJson } from "./job_view.ts";
 
+/** Events (and heartbeats) a client may leave unread before its stream is dropped. */
+const MAX_UNREAD = 64;
+
 /** Options for {@linkcode jobEvents}. */
 export interface JobEventsOptions {
   /** Least time between progress events. @default 250 */
@@ -58,6 +61,12 @@ export function jobEvents(
       };
       const send = (job: JobView | undefined) => {
         if (ended) return;
+        // A client that reads nothing gets no unbounded queue: it is let go (it may reconnect).
+        if ((controller.desiredSize ?? 0) < -MAX_UNREAD) {
+          cleanup();
+          ended = true;
+          return controller.error(new Error("The client read none of its last events"));
+        }
         if (job === undefined) {
           controller.enqueue(encoder.encode(`event: deleted\ndata: {"id":"${id}"}\n\n`));
           return end();
@@ -86,10 +95,10 @@ export function jobEvents(
         }, wait);
       };
       const unsubscribe = jobs.subscribe(id, changed);
-      const heartbeat = setInterval(
-        () => controller.enqueue(encoder.encode(": heartbeat\n\n")),
-        heartbeatMs,
-      );
+      const heartbeat = setInterval(() => {
+        if ((controller.desiredSize ?? 0) < -MAX_UNREAD) return send(jobs.get(id));
+        controller.enqueue(encoder.encode(": heartbeat\n\n"));
+      }, heartbeatMs);
       // The server is stopping: end the stream; the client reconnects with Last-Event-ID.
       const stop = () => end();
       jobs.stopping.addEventListener("abort", stop);

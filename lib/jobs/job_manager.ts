@@ -72,6 +72,8 @@ export class JobManager {
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #closing = false;
   #rowsWritten = 0;
+  /** Bytes of done results and queued part files; undefined when it must be counted again. */
+  #settledBytes: number | undefined;
   #bytesWritten = 0;
 
   private constructor(options: JobManagerOptions, store: JobStore) {
@@ -199,6 +201,7 @@ export class JobManager {
     }
     await this.#removeFiles(job);
     this.#store.delete(id);
+    this.#settledBytes = undefined;
     this.#emit(id);
     this.#listeners.delete(id);
     return "deleted";
@@ -276,6 +279,7 @@ export class JobManager {
       );
     }
     this.#store.update(job.id, { state: "running", started: job.started ?? Date.now() });
+    this.#settledBytes = undefined;
     this.#emit(job.id);
     const partPath = `${this.#dir}/${job.id}.part`;
     running.finished = writeResult({
@@ -344,6 +348,7 @@ export class JobManager {
         if (reason === DRAIN) {
           // Its checkpoint was written as it stopped: the next start resumes it.
           this.#store.update(job.id, { state: "queued" });
+          this.#settledBytes = undefined;
           return;
         }
         await this.#removeFiles(job);
@@ -380,6 +385,7 @@ export class JobManager {
   }
 
   #finish(id: string, change: JobChange): void {
+    this.#settledBytes = undefined;
     const finished = Math.max(Date.now(), (this.#versions.get(id) ?? 0) + 1);
     this.#store.update(id, { ...change, finished });
     this.#versions.set(id, finished);
@@ -402,11 +408,18 @@ export class JobManager {
 
   /** Bytes on disk: finished results, and what running jobs have written. */
   #used(): number {
-    let used = 0;
-    for (const job of this.#store.list()) {
-      if (job.state === "done") used += job.size ?? 0;
-      else if (job.state === "queued") used += job.checkpoint?.bytes ?? 0;
-    }
+    // Kept between calls (reserve() asks at every chunk); any state change clears it.
+    this.#settledBytes ??= this.#store.list().reduce(
+      (sum, job) =>
+        sum +
+        (job.state === "done"
+          ? job.size ?? 0
+          : job.state === "queued"
+          ? job.checkpoint?.bytes ?? 0
+          : 0),
+      0,
+    );
+    let used = this.#settledBytes;
     for (const running of this.#running.values()) used += running.bytes;
     return used;
   }
@@ -419,6 +432,7 @@ export class JobManager {
 
   #expire(job: JobRecord): void {
     this.#store.update(job.id, { state: "expired" });
+    this.#settledBytes = undefined;
     this.#removeFiles(job).catch(() => {});
   }
 
