@@ -121,16 +121,17 @@ function jobHandler({ jobs }: JobsOptions): Handler {
 function eventsHandler({ jobs, events }: JobsOptions): Handler {
   return (req, params) => {
     const job = findJob(jobs, params.id);
+    const headers = {
+      "content-type": "text/event-stream; charset=utf-8",
+      // no-transform keeps the pipeline (and proxies) from compressing, which would buffer events.
+      "cache-control": "no-cache, no-transform",
+      "x-accel-buffering": "no",
+    };
+    // HEAD: the headers only, without starting a stream (and its timers) nobody reads.
+    if (req.method === "HEAD") return new Response(null, { headers });
     const body = jobEvents(jobs, job.id, req.headers.get("last-event-id"), events);
     if (body === undefined) return new Response(null, { status: 204, headers: NO_STORE });
-    return new Response(body, {
-      headers: {
-        "content-type": "text/event-stream; charset=utf-8",
-        // no-transform keeps the pipeline (and proxies) from compressing, which would buffer events.
-        "cache-control": "no-cache, no-transform",
-        "x-accel-buffering": "no",
-      },
-    });
+    return new Response(body, { headers });
   };
 }
 

@@ -86,3 +86,13 @@ Deno.test("a queued job's stream shows it start; a cancelled one ends with cance
   await fetch(`${s.origin}/jobs/${running.id}`, { method: "DELETE" });
   await waitForJob(s.origin, running.id, ["cancelled"]);
 });
+
+Deno.test("HEAD /jobs/{id}/events answers the headers at once, with no body", async () => {
+  await using s = await jobsServer(300_000, ["--jobs-concurrency", "1"]);
+  const running = await (await postJob(s.origin, { table: "items", format: "ndjson" })).json();
+  const res = await fetch(`${s.origin}/jobs/${running.id}/events`, { method: "HEAD" });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "text/event-stream; charset=utf-8");
+  assert.equal(await res.text(), "");
+  await fetch(`${s.origin}/jobs/${running.id}`, { method: "DELETE" });
+});
