@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { makeExportDb } from "../support/export_fixture.ts";
 import { startPgCluster } from "../support/postgres.ts";
 import { makePgExportDb } from "../support/postgres_fixture.ts";
 import { startTestServer } from "../support/server.ts";
@@ -300,6 +301,60 @@ Deno.test({
       const text = await readUntilClosed(idle, 15_000);
       assert.match(text, /^HTTP\/1\.1 200 /);
       assert.ok(text.includes('\r\n{"status":"ok"}\r\n'), text);
+    } finally {
+      await Deno.remove(prefix, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "deploy/sluice.conf passes a job's events as they happen, and its result with ranges",
+  ignore: NGINX === undefined,
+  async fn() {
+    const prefix = await Deno.makeTempDir({ prefix: "sluice-nginx-" });
+    await using db = await makeExportDb(300_000, false);
+    await using instance = await startTestServer(["--db", db.path]);
+    try {
+      const port = freePort();
+      const upstream = Number(new URL(instance.origin).port);
+      await using _nginx = await startNginx(
+        await nginxConfig(prefix, port, [upstream]),
+        prefix,
+        port,
+      );
+      const proxy = `http://127.0.0.1:${port}`;
+      const posted = await fetch(`${proxy}/jobs`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ table: "items", format: "csv" }),
+      });
+      assert.equal(posted.status, 202);
+      const job = await posted.json();
+      const res = await fetch(`${proxy}/jobs/${job.id}/events`, {
+        headers: { "accept-encoding": "gzip" },
+      });
+      assert.equal(res.headers.get("content-type"), "text/event-stream; charset=utf-8");
+      assert.equal(res.headers.get("content-encoding"), null);
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = "";
+      let runningSeen = false;
+      for (let i = 0; i < 100_000; i++) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += value;
+        // An event that says "running" arrived while the job ran: nginx did not hold it back.
+        if (!runningSeen && /event: progress\ndata: \{[^\n]*"state":"running"/.test(text)) {
+          const direct = await (await fetch(`${instance.origin}/jobs/${job.id}`)).json();
+          runningSeen = direct.state === "running";
+        }
+      }
+      assert.ok(runningSeen, "a progress event came through while the job ran");
+      assert.match(text, /event: done\ndata: \{[^\n]*"rows":300000/);
+      const done = await (await fetch(`${proxy}/jobs/${job.id}`)).json();
+      const part = await fetch(`${proxy}${done.result.url}`, { headers: { range: "bytes=0-24" } });
+      assert.equal(part.status, 206);
+      assert.equal(part.headers.get("repr-digest"), done.result.digest);
+      assert.equal(await part.text(), "id,value,created_at,quant");
     } finally {
       await Deno.remove(prefix, { recursive: true });
     }
