@@ -83,7 +83,8 @@ async function checkServers(ctx: BenchContext, servers: ServerProcess[]): Promis
   return coldFirstBytes;
 }
 
-async function ensureDatabase(ctx: BenchContext): Promise<string> {
+/** The 1M-row demo database in the work folder, built on first use (also the jobs section's). */
+export async function ensureDatabase(ctx: BenchContext): Promise<string> {
   const path = `${ctx.workDir}/export-${ROWS}.db`;
   try {
     await Deno.stat(path);

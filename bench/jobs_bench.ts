@@ -7,25 +7,12 @@
  * @module
  */
 
-import { createDemoDatabase } from "../lib/export/sqlite/demo_db.ts";
+import { ensureDatabase } from "./export_bench.ts";
 import { median } from "./files_bench.ts";
 import { memoryKiB, sha256File } from "./rss.ts";
 import type { BenchContext, Row, Section } from "./section.ts";
 import type { ServerProcess } from "./server_process.ts";
 import { runProgram } from "./tools.ts";
-
-const ROWS = 1_000_000;
-
-async function ensureDatabase(ctx: BenchContext): Promise<string> {
-  const path = `${ctx.workDir}/export-${ROWS}.db`;
-  try {
-    await Deno.stat(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    createDemoDatabase(path, ROWS);
-  }
-  return path;
-}
 
 /** What one job run measured. */
 interface JobRun {

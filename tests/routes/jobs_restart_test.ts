@@ -90,72 +90,43 @@ async function assertResumedAndIdentical(
   assert.equal(fresh.result.digest, json.result.digest);
 }
 
+/**
+ * Starts two jobs, stops the server with `signal` once both checkpointed, checks
+ * the state left in jobs.db, then starts it again and checks the results.
+ */
+async function stopAndRestart(signal: "SIGKILL" | "SIGTERM", stateLeft: string) {
+  await using db = await makeExportDb(ROWS, false);
+  await using data = await dataFolder();
+  const args = ["--port", "0", "--db", db.path, "--data-dir", data.relative];
+  args.push("--media-dir", db.dir);
+  let jobs: Job[];
+  {
+    await using first = spawnSluice(args);
+    jobs = await startJobsAndCheckpoint(await first.origin(), data.absolute);
+    first.child.kill(signal);
+    const status = await first.exitWithin(20_000);
+    // SIGKILL: killed outright; SIGTERM: drained, exit 0.
+    if (signal === "SIGKILL") assert.equal(status.signal, "SIGKILL");
+    else assert.equal(status.code, 0);
+  }
+  const stored = storedJobs(data.absolute);
+  const checkpoints = new Map<string, number>();
+  for (const job of jobs) {
+    assert.equal(stored.get(job.id)?.state, stateLeft);
+    checkpoints.set(job.id, JSON.parse(stored.get(job.id)!.checkpoint!).rows);
+  }
+  await using second = spawnSluice(args);
+  await assertResumedAndIdentical(second, await second.origin(), jobs, checkpoints);
+}
+
 Deno.test({
   name: "a server killed with SIGKILL mid-job resumes it from its checkpoint, byte-identical",
   sanitizeResources: false,
-  async fn() {
-    await using db = await makeExportDb(ROWS, false);
-    await using data = await dataFolder();
-    const args = [
-      "--port",
-      "0",
-      "--db",
-      db.path,
-      "--data-dir",
-      data.relative,
-      "--media-dir",
-      db.dir,
-    ];
-    let jobs: Job[];
-    const checkpoints = new Map<string, number>();
-    {
-      await using first = spawnSluice(args);
-      const origin = await first.origin();
-      jobs = await startJobsAndCheckpoint(origin, data.absolute);
-      first.child.kill("SIGKILL");
-      assert.equal((await first.child.status).signal, "SIGKILL");
-    }
-    const stored = storedJobs(data.absolute);
-    for (const job of jobs) {
-      assert.equal(stored.get(job.id)?.state, "running");
-      checkpoints.set(job.id, JSON.parse(stored.get(job.id)!.checkpoint!).rows);
-    }
-    await using second = spawnSluice(args);
-    await assertResumedAndIdentical(second, await second.origin(), jobs, checkpoints);
-  },
+  fn: () => stopAndRestart("SIGKILL", "running"),
 });
 
 Deno.test({
   name: "SIGTERM checkpoints running jobs and stops them; the next start finishes them",
   sanitizeResources: false,
-  async fn() {
-    await using db = await makeExportDb(ROWS, false);
-    await using data = await dataFolder();
-    const args = [
-      "--port",
-      "0",
-      "--db",
-      db.path,
-      "--data-dir",
-      data.relative,
-      "--media-dir",
-      db.dir,
-    ];
-    let jobs: Job[];
-    {
-      await using first = spawnSluice(args);
-      const origin = await first.origin();
-      jobs = await startJobsAndCheckpoint(origin, data.absolute);
-      first.child.kill("SIGTERM");
-      assert.equal((await first.exitWithin(20_000)).code, 0);
-    }
-    const stored = storedJobs(data.absolute);
-    const checkpoints = new Map<string, number>();
-    for (const job of jobs) {
-      assert.equal(stored.get(job.id)?.state, "queued");
-      checkpoints.set(job.id, JSON.parse(stored.get(job.id)!.checkpoint!).rows);
-    }
-    await using second = spawnSluice(args);
-    await assertResumedAndIdentical(second, await second.origin(), jobs, checkpoints);
-  },
+  fn: () => stopAndRestart("SIGTERM", "queued"),
 });
