@@ -437,7 +437,14 @@ export class JobManager {
   }
 
   #sweep(): void {
-    for (const job of this.#store.list()) if (this.#isStale(job)) this.#expire(job);
+    const ttl = this.#options.ttlSeconds * 1000;
+    for (const job of this.#store.list()) {
+      if (this.#isStale(job)) this.#expire(job);
+      // An expired job answers 410 for another TTL, then is forgotten (404): the list stays short.
+      else if (job.state === "expired" && Date.now() - (job.finished ?? 0) > 2 * ttl) {
+        this.#store.delete(job.id);
+      }
+    }
   }
 
   async #removeFiles(job: JobRecord): Promise<void> {

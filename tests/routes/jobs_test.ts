@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { waitFor } from "../support/http.ts";
 import {
   bytesOf,
   getJob,
@@ -305,4 +306,18 @@ Deno.test("GET /metrics counts jobs by state, the queue, and rows and bytes writ
   assert.equal(value("sluice_jobs_queue_length"), 0);
   assert.equal(value("sluice_job_rows_written_total"), ROWS);
   assert.equal(value("sluice_job_bytes_written_total"), job.result.size);
+});
+
+Deno.test("an expired job is forgotten (404) after another --jobs-ttl", async () => {
+  await using s = await jobsServer(10, ["--jobs-ttl", "0.2"]);
+  const job = await runJob(s.origin, { table: "items", format: "csv" });
+  const status = async () => {
+    const res = await fetch(`${s.origin}/jobs/${job.id}`);
+    await res.body?.cancel();
+    return res.status;
+  };
+  assert.ok(await waitFor(async () => (await status()) === 410, 10_000), "410 once expired");
+  // The sweep runs every TTL (0.2 s here): it forgets the job 2 TTLs after it finished.
+  assert.ok(await waitFor(async () => (await status()) === 404, 10_000), "404 later");
+  assert.deepEqual((await (await fetch(`${s.origin}/jobs`)).json()).jobs, []);
 });
