@@ -96,6 +96,13 @@ export class JobManager {
       if (job.state === "running") manager.#store.update(job.id, { state: "queued" });
       if (job.state === "running" || job.state === "queued") manager.#queue.push(job.id);
     }
+    // Files of jobs the database does not hold (a kill during a DELETE) are removed.
+    for await (const entry of Deno.readDir(manager.#dir)) {
+      const id = entry.name.slice(0, entry.name.indexOf("."));
+      if (entry.isFile && manager.#store.get(id) === undefined) {
+        await Deno.remove(`${manager.#dir}/${entry.name}`);
+      }
+    }
     manager.#sweep();
     if (options.ttlSeconds > 0) {
       const sweeper = setInterval(() => manager.#sweep(), Math.min(options.ttlSeconds, 60) * 1000);

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { makeExportDb } from "../support/export_fixture.ts";
 import { waitFor } from "../support/http.ts";
+import { startTestServer } from "../support/server.ts";
 import {
   bytesOf,
   getJob,
@@ -320,4 +322,18 @@ Deno.test("an expired job is forgotten (404) after another --jobs-ttl", async ()
   // The sweep runs every TTL (0.2 s here): it forgets the job 2 TTLs after it finished.
   assert.ok(await waitFor(async () => (await status()) === 404, 10_000), "404 later");
   assert.deepEqual((await (await fetch(`${s.origin}/jobs`)).json()).jobs, []);
+});
+
+Deno.test("on start, files in the jobs folder that belong to no job are removed", async () => {
+  await using db = await makeExportDb(10, false);
+  const dataDir = `${db.dir}/data`;
+  await Deno.mkdir(`${dataDir}/jobs`, { recursive: true });
+  await Deno.writeTextFile(`${dataDir}/jobs/0d1e2a3b-0000-4000-8000-000000000000.part`, "left");
+  {
+    await using s = await startTestServer(["--db", db.path, "--data-dir", dataDir]);
+    const job = await runJob(s.origin, { table: "items", format: "csv" });
+    assert.deepEqual([...Deno.readDirSync(`${dataDir}/jobs`)].map((e) => e.name), [
+      `${job.id}.csv`,
+    ]);
+  }
 });
