@@ -10,7 +10,7 @@ import { CrcCache } from "../lib/files/crc_cache.ts";
 import { readListing, renderListingHtml } from "../lib/files/dir_listing.ts";
 import type { CompressionOptions } from "../lib/http/compression.ts";
 import { HttpError } from "../lib/http/http_error.ts";
-import { preferredType } from "../lib/http/negotiate.ts";
+import { htmlOrJson } from "../lib/http/html_or_json.ts";
 import type { Handler, RouteSpec } from "../lib/http/router.ts";
 import { FileChangedError } from "../lib/files/file_identity.ts";
 import type { OpenFileCache } from "../lib/files/open_file_cache.ts";
@@ -160,27 +160,21 @@ async function listing(
   segments: string[],
   options: FolderOptions,
 ): Promise<Response> {
-  const type = preferredType(req, ["text/html", "application/json"]);
-  if (type === undefined) {
-    throw new HttpError(406, "Listings are available as text/html or application/json");
-  }
-  const entries = await readListing(real, options.realRoot);
-  const headers = { "cache-control": "no-cache", vary: "accept" };
-  if (type === "application/json") {
-    return Response.json({
+  return await htmlOrJson(req, "Listings are", {
+    json: async () => ({
       path: url.pathname,
-      entries: entries.map((e) => ({
+      entries: (await readListing(real, options.realRoot)).map((e) => ({
         ...e,
         href: encodeURIComponent(e.name) + (e.type === "directory" ? "/" : ""),
       })),
-    }, { headers });
-  }
-  const zip: ZipLayout | number = await zipLayout(real, segments.at(-1) ?? "media", options);
-  const html = renderListingHtml(decodeURIComponent(url.pathname), entries, {
-    hasParent: segments.length > 0,
-    zipSize: typeof zip === "number" ? undefined : zip.size,
-  });
-  return new Response(html, {
-    headers: { ...headers, "content-type": "text/html; charset=utf-8" },
+    }),
+    html: async () => {
+      const entries = await readListing(real, options.realRoot);
+      const zip: ZipLayout | number = await zipLayout(real, segments.at(-1) ?? "media", options);
+      return renderListingHtml(decodeURIComponent(url.pathname), entries, {
+        hasParent: segments.length > 0,
+        zipSize: typeof zip === "number" ? undefined : zip.size,
+      });
+    },
   });
 }

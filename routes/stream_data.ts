@@ -5,6 +5,7 @@
  * @module
  */
 
+import { emptyBody } from "../lib/http/empty_body.ts";
 import { HttpError } from "../lib/http/http_error.ts";
 import type { Handler, RouteSpec } from "../lib/http/router.ts";
 import { streamResponse } from "../lib/streams/stream_response.ts";
@@ -60,9 +61,7 @@ export function streamDataHandler(options: StreamDataOptions): Handler {
       "access-control-expose-headers": "X-Total-Rows",
     };
     if (req.method === "HEAD") {
-      // An empty stream, not null: Deno would announce `Content-Length: 0` for null.
-      const empty = new ReadableStream({ start: (c) => c.close() });
-      return new Response(empty, { headers: { ...headers, "cache-control": "no-store" } });
+      return new Response(emptyBody(), { headers: { ...headers, "cache-control": "no-store" } });
     }
     return await streamResponse(textLines(rowLines(rows)), { headers });
   };

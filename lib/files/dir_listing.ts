@@ -5,6 +5,7 @@
  */
 
 import { join } from "node:path";
+import { escapeHtml } from "../http/escape_html.ts";
 import { isServable, isServableName } from "./safe_path.ts";
 
 /** One listed entry. */
@@ -60,8 +61,6 @@ export interface ListingHtmlOptions {
   /** The size of the folder's `?zip` archive; no ZIP link when undefined. @default undefined */
   zipSize?: number;
 }
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];

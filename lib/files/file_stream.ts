@@ -1,12 +1,13 @@
 /**
  * A stream of the bytes in a span of an open file, which owns the file: it closes it
  * when the span is sent, when the reader cancels (client gone) or on error.
- * This is the one async read loop for file bodies (`multipartByteranges` reads
- * each part through it); small spans use `readSpanSync` instead.
+ * `fileChunks` is the one async read loop for file bodies (multipart parts
+ * and ZIP entries read through it too); small spans use `readSpanSync` instead.
  *
  * @module
  */
 
+import { pullStream } from "../streams/pull_stream.ts";
 import { markReleasable } from "../streams/release_chunk.ts";
 import { assertUnchanged, FileEndedError, type FileIdentity } from "./file_identity.ts";
 
@@ -44,7 +45,8 @@ export interface FileRangeOptions {
   keepOpen?: boolean;
 }
 
-function closeQuietly(file: Deno.FsFile): void {
+/** Closes a file that may be closed already (the end and a cancel can race). */
+export function closeQuietly(file: Deno.FsFile): void {
   try {
     file.close();
   } catch {
@@ -72,50 +74,45 @@ export function fileRangeStream(
   file: Deno.FsFile,
   options: FileRangeOptions = {},
 ): ReadableStream<Uint8Array> {
+  return pullStream(
+    fileChunks(file, options),
+    options.keepOpen ? undefined : () => closeQuietly(file),
+  );
+}
+
+/**
+ * The read loop behind {@linkcode fileRangeStream}, for bodies that send
+ * several spans of one file (multipart/byteranges): it never closes the file.
+ *
+ * @param file An open file.
+ * @param options Which span to read; with `keepOpen` the file may stand
+ * anywhere (a part read before), so it seeks even to 0.
+ * @returns The span's chunks; fails when the file ends early or changes.
+ */
+export async function* fileChunks(
+  file: Deno.FsFile,
+  options: FileRangeOptions = {},
+): AsyncGenerator<Uint8Array> {
   const { start = 0, end = Infinity, chunkSize = DEFAULT_CHUNK_SIZE, expected } = options;
-  const release = options.keepOpen ? () => {} : () => closeQuietly(file);
   let remaining = end - start + 1;
-  // A fresh file stands at 0; one the caller keeps may stand anywhere.
-  let sought = start === 0 && !options.keepOpen;
   let sinceCheck = 0;
-  // Not a byte stream: its enqueue() would swap each chunk's ArrayBuffer for a
-  // new one, and the mark must stay on the buffer that reaches the runtime.
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        if (!sought) {
-          await file.seek(start, Deno.SeekMode.Start);
-          sought = true;
-        }
-        const buffer = new Uint8Array(Math.min(chunkSize, remaining));
-        const n = buffer.byteLength > 0 ? await file.read(buffer) : null;
-        if (n === null) {
-          // The file shrank under us: fail rather than end short and "complete".
-          if (Number.isFinite(remaining) && remaining > 0) throw new FileEndedError();
-          release();
-          controller.close();
-          return;
-        }
-        remaining -= n;
-        sinceCheck += n;
-        if (expected !== undefined && (remaining === 0 || sinceCheck >= CHECK_EVERY)) {
-          // Before the chunk goes out: a changed file's last bytes are never sent.
-          assertUnchanged(await file.stat(), expected);
-          sinceCheck = 0;
-        }
-        controller.enqueue(markReleasable(buffer.subarray(0, n)));
-        if (remaining === 0) {
-          // Done: close now rather than on one more pull (a small range is one read).
-          release();
-          controller.close();
-        }
-      } catch (error) {
-        release();
-        throw error;
-      }
-    },
-    cancel() {
-      release();
-    },
-  }, { highWaterMark: 0 });
+  // A fresh file stands at 0; one the caller keeps may stand anywhere.
+  if (start !== 0 || options.keepOpen) await file.seek(start, Deno.SeekMode.Start);
+  while (remaining > 0) {
+    const buffer = new Uint8Array(Math.min(chunkSize, remaining));
+    const n = await file.read(buffer);
+    if (n === null) {
+      // The file shrank under us: fail rather than end short and "complete".
+      if (Number.isFinite(remaining)) throw new FileEndedError();
+      return;
+    }
+    remaining -= n;
+    sinceCheck += n;
+    if (expected !== undefined && (remaining === 0 || sinceCheck >= CHECK_EVERY)) {
+      // Before the chunk goes out: a changed file's last bytes are never sent.
+      assertUnchanged(await file.stat(), expected);
+      sinceCheck = 0;
+    }
+    yield markReleasable(buffer.subarray(0, n));
+  }
 }

@@ -7,7 +7,8 @@
 
 import type { ByteRange } from "../http/range.ts";
 import type { FileIdentity } from "./file_identity.ts";
-import { fileRangeStream } from "./file_stream.ts";
+import { pullStream } from "../streams/pull_stream.ts";
+import { closeQuietly, fileChunks } from "./file_stream.ts";
 
 /** A multipart body and the headers that describe it. */
 export interface MultipartBody {
@@ -49,43 +50,13 @@ export function multipartByteranges(
     ranges.reduce((n, r) => n + r.end - r.start + 1, 0);
 
   async function* parts(): AsyncGenerator<Uint8Array> {
-    for (const [i, range] of ranges.entries()) {
+    for (const [i, { start, end }] of ranges.entries()) {
       yield heads[i];
-      const { start, end } = range;
-      yield* fileRangeStream(file, { start, end, expected, keepOpen: true });
+      yield* fileChunks(file, { start, end, expected, keepOpen: true });
     }
     yield tail;
   }
-  const closeFile = () => {
-    try {
-      file.close();
-    } catch {
-      // Already closed.
-    }
-  };
-  const iterator = parts();
-  // Not ReadableStream.from(parts()): cancelling that before the first read
-  // returns a generator that never started, so a `finally` in it never runs
-  // and the file stays open.
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const next = await iterator.next();
-        if (next.done) {
-          closeFile();
-          controller.close();
-        } else {
-          controller.enqueue(next.value);
-        }
-      } catch (error) {
-        closeFile();
-        throw error;
-      }
-    },
-    cancel() {
-      closeFile();
-    },
-  }, { highWaterMark: 0 });
+  const body = pullStream(parts(), () => closeQuietly(file));
   return {
     body,
     contentType: `multipart/byteranges; boundary=${boundary}`,

@@ -11,10 +11,9 @@
  */
 
 import { crc32 } from "node:zlib";
-import { markReleasable } from "../streams/release_chunk.ts";
+import { pullStream } from "../streams/pull_stream.ts";
 import type { CrcCache } from "./crc_cache.ts";
-import { DEFAULT_CHUNK_SIZE } from "./file_stream.ts";
-import { FileEndedError } from "./file_identity.ts";
+import { DEFAULT_CHUNK_SIZE, fileChunks } from "./file_stream.ts";
 import { checkUnchanged, computeEntryCrc, openEntry } from "./zip_entry_file.ts";
 import type { PlacedEntry, ZipLayout } from "./zip_layout.ts";
 import { centralHeader, dataDescriptor, endRecords, localHeader } from "./zip_records.ts";
@@ -145,16 +144,10 @@ async function* fileBytes(
   if (to <= from && !(e.size === 0 && from === 0)) return;
   const file = await openEntry(e);
   try {
-    if (from > 0) await file.seek(from, Deno.SeekMode.Start);
     let crc = 0;
-    for (let at = from; at < to;) {
-      const buffer = new Uint8Array(Math.min(chunkSize, to - at));
-      const n = await file.read(buffer);
-      if (n === null) throw new FileEndedError();
-      const chunk = buffer.subarray(0, n);
+    for await (const chunk of fileChunks(file, { start: from, end: to - 1, chunkSize })) {
       if (from === 0) crc = crc32(chunk, crc);
-      at += n;
-      yield markReleasable(chunk);
+      yield chunk;
     }
     if (from === 0 && to === e.size) {
       // Grown, rewritten or deleted while read: fail now, before its descriptor claims it whole.
@@ -183,16 +176,6 @@ export function zipStream(
   layout: ZipLayout,
   options: ZipStreamOptions,
 ): ReadableStream<Uint8Array> {
-  const chunks = zipChunks(layout, options);
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { done, value } = await chunks.next();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    async cancel() {
-      // Closes the file being read (the generator's finally).
-      await chunks.return(undefined);
-    },
-  }, { highWaterMark: 0 });
+  // Cancelling returns the generator, whose finally closes the file being read.
+  return pullStream(zipChunks(layout, options));
 }

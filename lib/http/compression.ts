@@ -13,6 +13,7 @@
 // @ts-types="npm:@types/negotiator@0.6.5"
 import Negotiator from "negotiator";
 import { CoalesceStream } from "../streams/coalesce_stream.ts";
+import { emptyBody } from "./empty_body.ts";
 import { peekBody } from "../streams/peek_body.ts";
 
 /** A content coding Sluice can apply (RFC 9110 §8.4.1). */
@@ -205,8 +206,7 @@ export async function compressResponse(
   if (etag !== null) init.headers.set("etag", variantEtag(etag, decision.coding));
   if (req.method === "HEAD" || body === null) {
     await body?.cancel();
-    // An empty stream rather than null: Deno would add `Content-Length: 0` to a null body.
-    return new Response(new ReadableStream({ start: (c) => c.close() }), init);
+    return new Response(emptyBody(), init);
   }
   const compressed = body
     .pipeThrough(new CoalesceStream({ bytes: flushBytes, delay: flushDelay }))
