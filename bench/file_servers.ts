@@ -11,6 +11,18 @@ import { startNginx } from "./nginx.ts";
 import type { FileServers, Row } from "./section.ts";
 import { type ServerProcess, spawnServer } from "./server_process.ts";
 import type { Tools } from "./tools.ts";
+import { startTaskArgs } from "../tests/support/sluice_process.ts";
+
+/**
+ * `deno run` arguments that start Sluice as `deno task start` does (its very
+ * command line, read from deno.json as the tests read it), on a free port.
+ *
+ * @param args Flags after `--port 0`.
+ * @returns The arguments for `Deno.execPath()`, run from the repository's root.
+ */
+export function sluiceArgs(args: string[]): string[] {
+  return [...startTaskArgs(), "--port", "0", ...args];
+}
 
 /**
  * Starts `deno run ... main.ts --port 0` with more flags, the way users run it
@@ -21,28 +33,6 @@ import type { Tools } from "./tools.ts";
  * @param cleanup Where its stop goes.
  * @returns The running Sluice.
  */
-/**
- * `deno run` arguments that start Sluice as `deno task start` does (same V8
- * flag, same permissions), on a free port.
- *
- * @param args Flags after `--port 0`.
- * @returns The arguments for `Deno.execPath()`, run from the repository's root.
- */
-export function sluiceArgs(args: string[]): string[] {
-  return [
-    "run",
-    "--v8-flags=--max-semi-space-size=8",
-    "--allow-net",
-    "--allow-read",
-    "--allow-write=./data",
-    "--allow-env",
-    "main.ts",
-    "--port",
-    "0",
-    ...args,
-  ];
-}
-
 export async function startSluice(
   repoRoot: string,
   args: string[],

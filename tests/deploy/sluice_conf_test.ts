@@ -9,7 +9,7 @@ import { makeExportDb } from "../support/export_fixture.ts";
 import { startPgCluster } from "../support/postgres.ts";
 import { makePgExportDb } from "../support/postgres_fixture.ts";
 import { startTestServer } from "../support/server.ts";
-import { spawnStartTask, type TaskProcess } from "../support/start_task.ts";
+import { type ListeningSluice, startSluice } from "../support/sluice_process.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const NGINX = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((path) => {
@@ -142,7 +142,7 @@ Deno.test({
     const url = await makePgExportDb(cluster!, 20_000, false);
     const media = await Deno.makeTempDir({ prefix: "sluice-shared-media-" });
     const prefix = await Deno.makeTempDir({ prefix: "sluice-nginx-" });
-    const instances: TaskProcess[] = [];
+    const instances: ListeningSluice[] = [];
     try {
       // 48 MiB: more than the socket buffers between the three processes hold.
       const file = new Uint8Array(48 * 1024 * 1024);
@@ -158,7 +158,7 @@ Deno.test({
         "--client-ip-header",
         "x-forwarded-for",
       ];
-      instances.push(await spawnStartTask(flags), await spawnStartTask(flags));
+      instances.push(await startSluice(flags), await startSluice(flags));
       const ports = instances.map((i) => Number(new URL(i.origin).port));
       const port = freePort();
       await using _nginx = await startNginx(await nginxConfig(prefix, port, ports), prefix, port);

@@ -11,7 +11,7 @@ import { readUntilFailure } from "../support/export_fixture.ts";
 import { sluiceBackends, startPgCluster } from "../support/postgres.ts";
 import { makePgExportDb } from "../support/postgres_fixture.ts";
 import { startTestServer } from "../support/server.ts";
-import { readMemory, spawnStartTask, startTaskArgs } from "../support/start_task.ts";
+import { readMemory, spawnSluice, startSluice } from "../support/sluice_process.ts";
 
 const IDENTITY = { "accept-encoding": "identity" };
 const cluster = await startPgCluster("export_postgres_failure_test");
@@ -150,14 +150,9 @@ Deno.test({
     const port = listener.addr.port;
     listener.close();
     const run = async (...flags: string[]) => {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: [...await startTaskArgs(), "--port", "0", ...flags],
-        cwd: new URL("../..", import.meta.url).pathname,
-        env: { NO_COLOR: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+      await using proc = spawnSluice(["--port", "0", ...flags]);
+      const { code } = await proc.exitWithin(15_000);
+      return { code, stderr: proc.stderr.map((line) => `${line}\n`).join("") };
     };
     assert.deepEqual(
       await run("--database-url", `postgres://sluice:secret@127.0.0.1:${port}/sluice`),
@@ -185,7 +180,7 @@ Deno.test({
   ignore,
   async fn() {
     const url = await makePgExportDb(cluster!, 1_000_000, false);
-    await using sluice = await spawnStartTask(["--database-url", url]);
+    await using sluice = await startSluice(["--database-url", url]);
     // Warm up, so lazily made things (connections, compiled code) are there.
     await (await fetch(`${sluice.origin}/export/items.ndjson?limit=5000`)).text();
     const before = await readMemory(sluice.child.pid);

@@ -1,6 +1,8 @@
 /**
- * main.ts run as a process, the way users run it, for tests of what only a
- * process shows: signals, exit codes and its output.
+ * main.ts run as a process, the way `deno task start` runs it (the task's own
+ * permissions from deno.json, so every such test also proves they suffice),
+ * for what only a process shows: signals, exit codes, its output, its memory,
+ * being killed. The one Sluice command line for tests and bench/.
  *
  * @module
  */
@@ -14,12 +16,28 @@ export interface SluiceProcess extends AsyncDisposable {
   child: Deno.ChildProcess;
   stdout: string[];
   stderr: string[];
-  /** Waits (bounded) for a stdout line matching `pattern`. */
+  /** Everything it printed so far, stdout then stderr. */
+  output(): string;
+  /** Waits (bounded, and no longer than the process lives) for a stdout line matching `pattern`. */
   waitForLine(pattern: RegExp, ms?: number): Promise<RegExpExecArray>;
   /** Waits for the `Sluice listening on` line and returns the server's origin. */
-  origin(): Promise<string>;
+  listening(): Promise<string>;
   /** The exit status, or a failure when the process does not exit within `ms`. */
   exitWithin(ms: number): Promise<Deno.CommandStatus>;
+  /** SIGKILLs it (a crash) unless it has exited, and waits for it and its output. */
+  kill(): Promise<void>;
+}
+
+/** A Sluice that listens on 127.0.0.1. */
+export interface ListeningSluice extends SluiceProcess {
+  /** `http://127.0.0.1:PORT`. */
+  origin: string;
+}
+
+/** The start task's arguments after `deno`, such as `["run", "--allow-net", …, "main.ts"]`. */
+export function startTaskArgs(): string[] {
+  const tasks = JSON.parse(Deno.readTextFileSync(`${REPO}deno.json`)).tasks;
+  return (tasks.start as string).replace(/^deno\s+/, "").split(/\s+/);
 }
 
 function collectLines(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {
@@ -34,27 +52,32 @@ function collectLines(stream: ReadableStream<Uint8Array>, into: string[]): Promi
   })();
 }
 
+/** Options for {@linkcode spawnSluice}. */
+export interface SpawnOptions {
+  /** Environment variables for it (only these, and NO_COLOR). @default {} */
+  env?: Record<string, string>;
+  /** A command that runs `deno …`, such as `setpriv … --`. @default none */
+  wrapper?: string[];
+}
+
 /**
- * Runs `deno run ... main.ts` with these flags from the repository's root.
+ * Runs the start task's command with these flags from the repository's root.
  *
  * @param args Sluice's flags.
- * @param env Environment variables for it (only these, and NO_COLOR). @default {}
- * @param wrap A command prefix to run it under, such as `ip netns exec NAME`. @default []
+ * @param options Its environment, and a wrapper command.
  * @returns The process; `await using` kills it if it is still running.
  */
-export function spawnSluice(
-  args: string[],
-  env: Record<string, string> = {},
-  wrap: string[] = [],
-): SluiceProcess {
-  const command = [...wrap, Deno.execPath()];
-  const child = new Deno.Command(command[0], {
-    args: command.slice(1).concat(
-      ["run", "--allow-net", "--allow-read", "--allow-write=./data", "--allow-env", "main.ts"],
-      args,
-    ),
+export function spawnSluice(args: string[], options: SpawnOptions = {}): SluiceProcess {
+  const [command, ...rest] = [
+    ...options.wrapper ?? [],
+    Deno.execPath(),
+    ...startTaskArgs(),
+    ...args,
+  ];
+  const child = new Deno.Command(command, {
+    args: rest,
     cwd: REPO,
-    env: { NO_COLOR: "1", ...env },
+    env: { NO_COLOR: "1", ...options.env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -65,23 +88,44 @@ export function spawnSluice(
     collectLines(child.stdout, stdout),
     collectLines(child.stderr, stderr),
   ]);
+  let exited = false;
+  const status = child.status.then((s) => (exited = true, s));
+  const output = () => [...stdout, ...stderr].join("\n");
   const waitForLine = async (pattern: RegExp, ms = 15_000) => {
     const deadline = Date.now() + ms;
     while (Date.now() < deadline) {
+      // Checked before the lines: a process that printed and exited still gets its lines read.
+      const gone = exited;
+      await (gone ? reading : undefined);
       for (const line of stdout) {
         const match = pattern.exec(line);
         if (match !== null) return match;
       }
+      if (gone) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    throw new Error(`No line matched ${pattern}:\n${stdout.join("\n")}\n${stderr.join("\n")}`);
+    throw new Error(
+      `No line matched ${pattern} (${exited ? "exited" : "timed out"}):\n${output()}`,
+    );
+  };
+  const kill = async () => {
+    if (!exited) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Exited meanwhile.
+      }
+    }
+    await status;
+    await reading;
   };
   return {
     child,
     stdout,
     stderr,
+    output,
     waitForLine,
-    async origin() {
+    async listening() {
       const [, origin] = await waitForLine(/^Sluice listening on (https?:\/\/127\.0\.0\.1:\d+)\//);
       return origin;
     },
@@ -91,21 +135,50 @@ export function spawnSluice(
         timer = setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms);
       });
       try {
-        const status = await Promise.race([child.status, timeout]);
+        const result = await Promise.race([status, timeout]);
         await reading;
-        return status;
+        return result;
       } finally {
         clearTimeout(timer);
       }
     },
-    async [Symbol.asyncDispose]() {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // Already exited.
-      }
-      await child.status;
-      await reading;
-    },
+    kill,
+    [Symbol.asyncDispose]: kill,
   };
+}
+
+/**
+ * Starts Sluice on 127.0.0.1 and a free port with `args` added, and waits for
+ * it to listen.
+ *
+ * @param args Sluice's flags.
+ * @param options Its environment, and a wrapper command.
+ * @returns The process and its origin; `await using` kills it.
+ * @throws When it exits or does not listen within 15 s (with its output).
+ */
+export async function startSluice(
+  args: string[],
+  options: SpawnOptions = {},
+): Promise<ListeningSluice> {
+  const proc = spawnSluice(["--hostname", "127.0.0.1", "--port", "0", ...args], options);
+  try {
+    return Object.assign(proc, { origin: await proc.listening() });
+  } catch (error) {
+    await proc.kill();
+    throw error;
+  }
+}
+
+/**
+ * Reads a process's memory from /proc (through `cat`: Deno lets only
+ * --allow-all read /proc itself).
+ *
+ * @param pid The process.
+ * @returns Its resident set now (`VmRSS`) and at its peak (`VmHWM`), in bytes.
+ */
+export async function readMemory(pid: number): Promise<{ rss: number; peak: number }> {
+  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/status`] }).output();
+  const status = new TextDecoder().decode(out.stdout);
+  const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1]);
+  return { rss: kib("VmRSS") * 1024, peak: kib("VmHWM") * 1024 };
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { openDatabase, OpenDatabaseError } from "../../../lib/export/open_database.ts";
+import { spawnSluice } from "../../support/sluice_process.ts";
 
 Deno.test("openDatabase() creates the folder and the demo database once", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sluice-open-" });
@@ -42,34 +43,13 @@ Deno.test("openDatabase() says in one line that the file is not a database", asy
 Deno.test("sluice exits with one line naming --db when it may not create the database", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sluice-open-" });
   try {
-    const main = new URL("../../../main.ts", import.meta.url).pathname;
-    const out = await new Deno.Command(Deno.execPath(), {
-      // As `deno task start` runs it: writes allowed under ./data only.
-      args: [
-        "run",
-        "--allow-net",
-        "--allow-read",
-        "--allow-write=./data",
-        "--allow-env",
-        main,
-        "--port",
-        "0",
-        "--media-dir",
-        dir,
-        "--db",
-        `${dir}/x.db`,
-      ],
-      cwd: dir,
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).output();
-    assert.equal(out.code, 2);
-    assert.equal(
-      new TextDecoder().decode(out.stderr),
+    // As `deno task start` runs it: writes allowed under ./data only.
+    await using proc = spawnSluice(["--port", "0", "--media-dir", dir, "--db", `${dir}/x.db`]);
+    assert.equal((await proc.exitWithin(15_000)).code, 2);
+    assert.deepEqual(proc.stderr, [
       `sluice: --db: cannot create "${dir}/x.db": no write permission for "${dir}"; ` +
-        `grant it with --allow-write=${dir} or use a path inside ./data\n`,
-    );
+      `grant it with --allow-write=${dir} or use a path inside ./data`,
+    ]);
     assert.deepEqual([...Deno.readDirSync(dir)], []);
   } finally {
     await Deno.remove(dir, { recursive: true });
