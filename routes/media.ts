@@ -77,7 +77,7 @@ export function mediaHandler(options: MediaOptions): Handler {
       const found = await options.files.lookup(segments);
       const { info } = found;
       if (info.isDirectory) {
-        return await serveFolder(req, url, found.real, segments, folder);
+        return await serveFolder(req, { url, real: found.real, segments, options: folder });
       }
       // Opening a FIFO blocks until a writer comes, and a device is no media file.
       // A file named as a folder (`a.txt/`) is not there either, as on a file system.
@@ -110,13 +110,16 @@ interface FolderOptions extends MediaOptions {
   crcs: CrcCache;
 }
 
-async function serveFolder(
-  req: Request,
-  url: URL,
-  real: string,
-  segments: string[],
-  options: FolderOptions,
-): Promise<Response> {
+/** A request for a folder: its URL, its real path, its decoded segments. */
+interface FolderTarget {
+  url: URL;
+  real: string;
+  segments: string[];
+  options: FolderOptions;
+}
+
+async function serveFolder(req: Request, target: FolderTarget): Promise<Response> {
+  const { url, real, segments, options } = target;
   if (!url.pathname.endsWith("/")) {
     // Relative links in the listing need the trailing slash.
     return new Response(null, {
@@ -141,7 +144,7 @@ async function serveFolder(
       chunkSize: options.chunkSize,
     });
   }
-  return await listing(req, url, real, segments, options);
+  return await listing(req, target);
 }
 
 /** The folder's archive laid out, or its entry count when over the limit. */
@@ -153,13 +156,8 @@ async function zipLayout(real: string, name: string, options: FolderOptions) {
   return found.kind === "too-many" ? found.count : await layoutZip(found.entries);
 }
 
-async function listing(
-  req: Request,
-  url: URL,
-  real: string,
-  segments: string[],
-  options: FolderOptions,
-): Promise<Response> {
+async function listing(req: Request, target: FolderTarget): Promise<Response> {
+  const { url, real, segments, options } = target;
   return await htmlOrJson(req, "Listings are", {
     json: async () => ({
       path: url.pathname,
