@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { rawRequest } from "../support/http.ts";
+import { makeMediaApp, type MediaApp } from "../support/media_app.ts";
 import { makeMediaFixture } from "../support/media_fixture.ts";
 import { startTestServer } from "../support/server.ts";
 
@@ -12,6 +13,15 @@ const notFound = (detail: string) => ({
   status: 404,
   detail,
 });
+
+/**
+ * The media route called directly, answering as {@linkcode rawRequest} does.
+ * Targets a URL can hold need no socket; raw `../` and `\\` stay on one.
+ */
+async function direct(app: MediaApp, target: string, method = "GET") {
+  const res = await app.fetch(target, { method });
+  return { status: res.status, text: await res.text() };
+}
 
 function assertNothingLeaks(body: string, paths: string[], label: string) {
   for (const secret of SECRETS) assert.ok(!body.includes(secret), `${label} leaked ${secret}`);
@@ -55,8 +65,7 @@ Deno.test("raw ../ and encoded dot segments never leave the media folder", async
 });
 
 Deno.test("malformed percent-encoding and NUL bytes are 400", async () => {
-  await using fx = await makeMediaFixture();
-  await using server = await startTestServer(["--media-dir", fx.media]);
+  await using fx = await makeMediaApp();
   const targets: [string, string][] = [
     ["/media/%zz", "The path has malformed percent-encoding"],
     ["/media/clip.mp4%", "The path has malformed percent-encoding"],
@@ -67,7 +76,7 @@ Deno.test("malformed percent-encoding and NUL bytes are 400", async () => {
     ["/media/docs/%00/guide.txt", "The path contains a NUL byte"],
   ];
   for (const [target, detail] of targets) {
-    const res = await rawRequest(server.origin, target);
+    const res = await direct(fx, target);
     assert.equal(res.status, 400, target);
     assert.deepEqual(JSON.parse(res.text), {
       type: "about:blank",
@@ -80,8 +89,7 @@ Deno.test("malformed percent-encoding and NUL bytes are 400", async () => {
 });
 
 Deno.test("symlinks that lead outside the folder or to a dotfile serve nothing", async () => {
-  await using fx = await makeMediaFixture();
-  await using server = await startTestServer(["--media-dir", fx.media]);
+  await using fx = await makeMediaApp();
   for (
     const target of [
       "/media/escape-link.txt", // absolute link to ../outside.txt
@@ -95,7 +103,7 @@ Deno.test("symlinks that lead outside the folder or to a dotfile serve nothing",
     ]
   ) {
     for (const method of ["GET", "HEAD"]) {
-      const res = await rawRequest(server.origin, target, method);
+      const res = await direct(fx, target, method);
       assert.equal(res.status, 404, `${method} ${target}`);
       if (method === "GET") {
         assert.deepEqual(JSON.parse(res.text), notFound("No such file"), target);
@@ -104,14 +112,13 @@ Deno.test("symlinks that lead outside the folder or to a dotfile serve nothing",
     }
   }
   // A link that stays inside and names no dotfile is fine.
-  const inner = await rawRequest(server.origin, "/media/inner-link.txt");
+  const inner = await direct(fx, "/media/inner-link.txt");
   assert.equal(inner.status, 200);
   assert.equal(inner.text, "hello, sluice\n");
 });
 
 Deno.test("dotfiles and dot-folders are neither served nor listed", async () => {
-  await using fx = await makeMediaFixture();
-  await using server = await startTestServer(["--media-dir", fx.media]);
+  await using fx = await makeMediaApp();
   for (
     const target of [
       "/media/.env",
@@ -124,11 +131,11 @@ Deno.test("dotfiles and dot-folders are neither served nor listed", async () => 
       "/stream-video/.env",
     ]
   ) {
-    const res = await rawRequest(server.origin, target);
+    const res = await direct(fx, target);
     assert.equal(res.status, 404, target);
     assert.deepEqual(JSON.parse(res.text), notFound("No such file"), target);
   }
-  const listing = await fetch(`${server.origin}/media/`, {
+  const listing = await fx.fetch("/media/", {
     headers: { accept: "application/json" },
   });
   const names = (await listing.json()).entries.map((e: { name: string }) => e.name);
@@ -159,8 +166,7 @@ Deno.test("a sibling folder named like the media folder is not inside it", async
 });
 
 Deno.test("error bodies never name the media folder on disk", async () => {
-  await using fx = await makeMediaFixture();
-  await using server = await startTestServer(["--media-dir", fx.media]);
+  await using fx = await makeMediaApp();
   for (
     const target of [
       "/media/missing.mp4",
@@ -173,7 +179,7 @@ Deno.test("error bodies never name the media folder on disk", async () => {
     ]
   ) {
     for (const accept of ["application/json", "text/html"]) {
-      const res = await fetch(`${server.origin}${target}`, { headers: { accept } });
+      const res = await fx.fetch(target, { headers: { accept } });
       const body = await res.text();
       assertNothingLeaks(body, [fx.root, fx.media], target);
     }

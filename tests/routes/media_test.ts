@@ -6,12 +6,19 @@ import {
   fixtureEtag,
   makeMediaFixture,
 } from "../support/media_fixture.ts";
+import { makeMediaApp, type MediaApp } from "../support/media_app.ts";
 import { makeTempTree, startTestServer } from "../support/server.ts";
 
 const text = new TextDecoder();
 
 async function get(url: string, init?: RequestInit) {
   const res = await fetch(url, init);
+  return { res, bytes: new Uint8Array(await res.arrayBuffer()) };
+}
+
+/** The media route called directly: the HTTP rules need no socket. */
+async function call(app: MediaApp, path: string, init?: RequestInit) {
+  const res = await app.fetch(path, init);
   return { res, bytes: new Uint8Array(await res.arrayBuffer()) };
 }
 
@@ -46,21 +53,19 @@ Deno.test("GET /media/clip.mp4 streams the file with every validator and caching
 });
 
 Deno.test("GET /stream-video/{name} is an alias of /media/{name}", async () => {
-  await using fx = await makeMediaFixture();
-  await using server = await startTestServer(["--media-dir", fx.media]);
-  const media = await get(`${server.origin}/media/clip.mp4`);
-  const alias = await get(`${server.origin}/stream-video/clip.mp4`);
+  await using fx = await makeMediaApp();
+  const media = await call(fx, `/media/clip.mp4`);
+  const alias = await call(fx, `/stream-video/clip.mp4`);
   assert.equal(alias.res.status, 200);
   assert.deepEqual(stableHeaders(alias.res), stableHeaders(media.res));
   assert.deepEqual(alias.bytes, CLIP);
-  const nested = await get(`${server.origin}/stream-video/docs/guide.txt`);
+  const nested = await call(fx, `/stream-video/docs/guide.txt`);
   assert.equal(nested.res.status, 200);
   assert.equal(text.decode(nested.bytes), "guide\n");
 });
 
 Deno.test("Content-Type comes from the extension, with a fallback for unknown ones", async () => {
-  await using fx = await makeMediaFixture();
-  await using server = await startTestServer(["--media-dir", fx.media]);
+  await using fx = await makeMediaApp();
   const cases: [string, string, string][] = [
     ["notes.txt", "text/plain; charset=utf-8", "hello, sluice\n"],
     ["blob.xyz123", "application/octet-stream", "???"],
@@ -69,7 +74,7 @@ Deno.test("Content-Type comes from the extension, with a fallback for unknown on
     ["inner-link.txt", "text/plain; charset=utf-8", "hello, sluice\n"],
   ];
   for (const [path, type, body] of cases) {
-    const { res, bytes } = await get(`${server.origin}/media/${path}`);
+    const { res, bytes } = await call(fx, `/media/${path}`);
     assert.equal(res.status, 200, path);
     assert.equal(res.headers.get("content-type"), type, path);
     assert.equal(res.headers.get("content-length"), String(new TextEncoder().encode(body).length));
@@ -78,9 +83,8 @@ Deno.test("Content-Type comes from the extension, with a fallback for unknown on
 });
 
 Deno.test("an empty file is a 200 with Content-Length 0 and no bytes", async () => {
-  await using fx = await makeMediaFixture();
-  await using server = await startTestServer(["--media-dir", fx.media]);
-  const { res, bytes } = await get(`${server.origin}/media/empty.txt`);
+  await using fx = await makeMediaApp();
+  const { res, bytes } = await call(fx, `/media/empty.txt`);
   assert.equal(res.status, 200);
   assert.equal(res.headers.get("content-length"), "0");
   assert.equal(res.headers.get("etag"), fixtureEtag(0));
@@ -88,14 +92,8 @@ Deno.test("an empty file is a 200 with Content-Length 0 and no bytes", async () 
 });
 
 Deno.test("--cache-control replaces the default Cache-Control", async () => {
-  await using fx = await makeMediaFixture();
-  await using server = await startTestServer([
-    "--media-dir",
-    fx.media,
-    "--cache-control",
-    "private, no-cache",
-  ]);
-  const { res } = await get(`${server.origin}/media/notes.txt`);
+  await using fx = await makeMediaApp({ cacheControl: "private, no-cache" });
+  const { res } = await call(fx, `/media/notes.txt`);
   assert.equal(res.headers.get("cache-control"), "private, no-cache");
 });
 
@@ -130,8 +128,7 @@ Deno.test("HEAD sends GET's headers without a body, and does not read the file",
 });
 
 Deno.test("?download offers the file as an attachment, under its own name or the given one", async () => {
-  await using fx = await makeMediaFixture();
-  await using server = await startTestServer(["--media-dir", fx.media]);
+  await using fx = await makeMediaApp();
   const cases: [string, string][] = [
     ["clip.mp4", "inline; filename=clip.mp4"],
     ["with%20space.txt", 'inline; filename="with space.txt"'],
@@ -160,7 +157,7 @@ Deno.test("?download offers the file as an attachment, under its own name or the
     ["clip.mp4?download=a%22b.mp4", 'attachment; filename="a\\"b.mp4"'],
   ];
   for (const [path, disposition] of cases) {
-    const { res, bytes } = await get(`${server.origin}/media/${path}`);
+    const { res, bytes } = await call(fx, `/media/${path}`);
     assert.equal(res.status, 200, path);
     assert.equal(res.headers.get("content-disposition"), disposition, path);
     assert.ok(bytes.byteLength > 0);
@@ -168,10 +165,9 @@ Deno.test("?download offers the file as an attachment, under its own name or the
 });
 
 Deno.test("GET /media/ lists visible entries as JSON when Accept prefers it", async () => {
-  await using fx = await makeMediaFixture();
-  await using server = await startTestServer(["--media-dir", fx.media]);
+  await using fx = await makeMediaApp();
   const mtime = "2024-01-02T03:04:05.000Z";
-  const { res, bytes } = await get(`${server.origin}/media/`, {
+  const { res, bytes } = await call(fx, `/media/`, {
     headers: { accept: "text/html;q=0.5, application/json" },
   });
   assert.equal(res.status, 200);
@@ -202,10 +198,9 @@ Deno.test("GET /media/ lists visible entries as JSON when Accept prefers it", as
 });
 
 Deno.test("GET /media/ lists entries as HTML by default, names escaped", async () => {
-  await using fx = await makeMediaFixture();
-  await using server = await startTestServer(["--media-dir", fx.media]);
+  await using fx = await makeMediaApp();
   for (const accept of [undefined, "text/html,application/xhtml+xml,*/*;q=0.8"]) {
-    const { res, bytes } = await get(`${server.origin}/media/`, {
+    const { res, bytes } = await call(fx, `/media/`, {
       headers: accept === undefined ? {} : { accept },
     });
     assert.equal(res.status, 200);
@@ -232,8 +227,7 @@ Deno.test("GET /media/ lists entries as HTML by default, names escaped", async (
 });
 
 Deno.test("a folder without its trailing slash redirects; with it, it lists", async () => {
-  await using fx = await makeMediaFixture();
-  await using server = await startTestServer(["--media-dir", fx.media]);
+  await using fx = await makeMediaApp();
   for (
     const [path, location] of [
       ["/media", "/media/"],
@@ -242,12 +236,12 @@ Deno.test("a folder without its trailing slash redirects; with it, it lists", as
       ["/stream-video/docs", "/stream-video/docs/"],
     ]
   ) {
-    const { res, bytes } = await get(`${server.origin}${path}`, { redirect: "manual" });
+    const { res, bytes } = await call(fx, `${path}`, { redirect: "manual" });
     assert.equal(res.status, 301, path);
     assert.equal(res.headers.get("location"), location);
     assert.equal(bytes.byteLength, 0);
   }
-  const { res, bytes } = await get(`${server.origin}/media/docs/`, {
+  const { res, bytes } = await call(fx, `/media/docs/`, {
     headers: { accept: "application/json" },
   });
   assert.equal(res.status, 200);
@@ -261,14 +255,13 @@ Deno.test("a folder without its trailing slash redirects; with it, it lists", as
       href: "guide.txt",
     }],
   });
-  const html = text.decode((await get(`${server.origin}/media/docs/`)).bytes);
+  const html = text.decode((await call(fx, `/media/docs/`)).bytes);
   assert.ok(html.includes(`<tr><td><a href="../">../</a></td><td></td><td></td></tr>`));
 });
 
 Deno.test("a listing nobody accepts is 406", async () => {
-  await using fx = await makeMediaFixture();
-  await using server = await startTestServer(["--media-dir", fx.media]);
-  const { res, bytes } = await get(`${server.origin}/media/`, { headers: { accept: "image/png" } });
+  await using fx = await makeMediaApp();
+  const { res, bytes } = await call(fx, `/media/`, { headers: { accept: "image/png" } });
   assert.equal(res.status, 406);
   assert.deepEqual(JSON.parse(text.decode(bytes)), {
     type: "about:blank",
