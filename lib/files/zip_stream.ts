@@ -11,6 +11,7 @@
  */
 
 import { crc32 } from "node:zlib";
+import { ByteBatch } from "../streams/byte_batch.ts";
 import { pullStream } from "../streams/pull_stream.ts";
 import type { CrcCache } from "./crc_cache.ts";
 import { DEFAULT_CHUNK_SIZE, fileChunks } from "./file_stream.ts";
@@ -88,18 +89,8 @@ async function* zipChunks(layout: ZipLayout, options: ZipStreamOptions) {
     if (crc === undefined) crcs.set(e, crc = await cache.crcOf(e, computeEntryCrc));
     return crc;
   };
-  let batch: Uint8Array[] = [];
-  let batched = 0;
-  const flush = () => {
-    const out = batch.length === 1 ? batch[0] : new Uint8Array(batched);
-    if (batch.length > 1) {
-      let at = 0;
-      for (const b of batch) out.set(b, (at += b.byteLength) - b.byteLength);
-    }
-    batch = [];
-    batched = 0;
-    return out;
-  };
+  // Headers and records are small: sent in batches, not one write each.
+  const batch = new ByteBatch({ bytes: BATCH });
 
   for (const seg of segmentsFrom(layout, start)) {
     if (seg.at > end) break;
@@ -108,7 +99,8 @@ async function* zipChunks(layout: ZipLayout, options: ZipStreamOptions) {
     if (seg.kind === "data") {
       const e = seg.entry;
       if (e.isDirectory) continue;
-      if (batched > 0) yield flush();
+      const records = batch.take();
+      if (records !== undefined) yield records;
       yield* fileBytes(e, from, to, (crc) => {
         crcs.set(e, crc);
         cache.set(e, crc);
@@ -116,17 +108,16 @@ async function* zipChunks(layout: ZipLayout, options: ZipStreamOptions) {
       continue;
     }
     if (to <= from) continue;
-    let bytes: Uint8Array;
+    let bytes: Uint8Array<ArrayBuffer>;
     if (seg.kind === "local") bytes = localHeader(seg.entry);
     else if (seg.kind === "descriptor") bytes = dataDescriptor(seg.entry, await crcOf(seg.entry));
     else if (seg.kind === "central") bytes = centralHeader(seg.entry, await crcOf(seg.entry));
     else bytes = endRecords(layout.entries.length, layout.centralOffset, layout.centralSize);
-    const part = bytes.subarray(from, to);
-    batch.push(part);
-    batched += part.byteLength;
-    if (batched >= BATCH) yield flush();
+    const full = batch.add(bytes.subarray(from, to));
+    if (full !== undefined) yield full;
   }
-  if (batched > 0) yield flush();
+  const last = batch.take();
+  if (last !== undefined) yield last;
 }
 
 /**

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { ByteBatch } from "./byte_batch.ts";
+
 /** What a source may yield: text (written as UTF-8) or bytes. */
 export type StreamItem = string | Uint8Array;
 
@@ -18,7 +20,8 @@ export class Chunker {
   readonly #chunkSize: number;
   readonly #encoder = new TextEncoder();
   #text = "";
-  #parts: Uint8Array[] = [];
+  /** Bytes, and text encoded whenever bytes follow it. */
+  #bytes = new ByteBatch({ bytes: Infinity });
   #size = 0;
   #done = false;
   /** An async `next()` that outlived its chunk's linger time. */
@@ -96,7 +99,7 @@ export class Chunker {
   /** Drops what was gathered. */
   discard(): void {
     this.#text = "";
-    this.#parts = [];
+    this.#bytes.take();
     this.#size = 0;
   }
 
@@ -117,26 +120,17 @@ export class Chunker {
       this.#size += item.length;
       return;
     }
-    if (this.#text !== "") this.#parts.push(this.#encoder.encode(this.#text));
+    if (this.#text !== "") this.#bytes.add(this.#encoder.encode(this.#text));
     this.#text = "";
-    this.#parts.push(item);
+    // Sources yield plain buffers; a shared one would only be passed on as it is.
+    this.#bytes.add(item as Uint8Array<ArrayBuffer>);
     this.#size += item.byteLength;
   }
 
   #take(): Uint8Array | undefined {
     if (this.#size === 0) return undefined;
-    let chunk: Uint8Array;
-    if (this.#parts.length === 0) {
-      chunk = this.#encoder.encode(this.#text);
-    } else {
-      if (this.#text !== "") this.#parts.push(this.#encoder.encode(this.#text));
-      chunk = new Uint8Array(this.#parts.reduce((n, p) => n + p.byteLength, 0));
-      let offset = 0;
-      for (const part of this.#parts) {
-        chunk.set(part, offset);
-        offset += part.byteLength;
-      }
-    }
+    if (this.#text !== "") this.#bytes.add(this.#encoder.encode(this.#text));
+    const chunk = this.#bytes.take();
     this.discard();
     return chunk;
   }

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { ByteBatch } from "./byte_batch.ts";
+
 /** Options for {@linkcode CoalesceStream}. */
 export interface CoalesceStreamOptions {
   /** Pass on what is gathered once it reaches this many bytes. @default 65536 */
@@ -13,16 +15,6 @@ export interface CoalesceStreamOptions {
 }
 
 type Bytes = Uint8Array<ArrayBuffer>;
-
-function concat(parts: Bytes[], size: number): Bytes {
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
-}
 
 /**
  * A byte stream that passes chunks on in batches of at least `bytes`, or
@@ -48,48 +40,36 @@ export class CoalesceStream extends TransformStream<Bytes, Bytes> {
    */
   constructor(options: CoalesceStreamOptions = {}) {
     const { bytes = 64 * 1024, delay = 10 } = options;
-    if (!(bytes >= 1)) throw new RangeError(`Cannot batch ${bytes} bytes: must be >= 1`);
-    if (!(delay >= 0)) throw new RangeError(`Cannot wait ${delay} ms: must be >= 0`);
-    let parts: Bytes[] = [];
-    let size = 0;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const take = (): Bytes | undefined => {
-      clearTimeout(timer);
-      timer = undefined;
-      if (size === 0) return undefined;
-      const out = parts.length === 1 ? parts[0] : concat(parts, size);
-      parts = [];
-      size = 0;
-      return out;
-    };
+    let pass: (chunk: Bytes) => void = () => {};
+    const batch = new ByteBatch({
+      bytes,
+      delay,
+      onTimeout(chunk) {
+        try {
+          pass(chunk);
+        } catch {
+          // The stream was cancelled or failed meanwhile: nobody wants the bytes.
+        }
+      },
+    });
     super({
+      start(controller) {
+        pass = (chunk) => controller.enqueue(chunk);
+      },
       transform(chunk, controller) {
-        if (chunk.byteLength === 0) return;
-        if (size === 0 && chunk.byteLength >= bytes) {
+        if (batch.size === 0 && chunk.byteLength >= bytes) {
           controller.enqueue(chunk);
           return;
         }
-        parts.push(chunk);
-        size += chunk.byteLength;
-        if (size >= bytes) {
-          controller.enqueue(take()!);
-          return;
-        }
-        timer ??= setTimeout(() => {
-          const out = take();
-          try {
-            if (out !== undefined) controller.enqueue(out);
-          } catch {
-            // The stream was cancelled or failed meanwhile: nobody wants the bytes.
-          }
-        }, delay);
+        const full = batch.add(chunk);
+        if (full !== undefined) controller.enqueue(full);
       },
       flush(controller) {
-        const out = take();
+        const out = batch.take();
         if (out !== undefined) controller.enqueue(out);
       },
       cancel() {
-        take();
+        batch.take();
       },
     });
   }

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { ByteBatch } from "./byte_batch.ts";
+
 const encoder = new TextEncoder();
 
 /** A batching line writer. */
@@ -29,28 +31,22 @@ export interface LineWriter {
  * ```
  */
 export function lineWriter(sink: (bytes: Uint8Array) => unknown, delayMs = 20): LineWriter {
-  let queued: string[] = [];
-  let size = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const flush = () => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    if (queued.length === 0) return;
-    let bytes = encoder.encode(queued.join("\n") + "\n");
-    queued = [];
-    size = 0;
+  const write = (chunk: Uint8Array) => {
+    let bytes = chunk;
     while (bytes.byteLength > 0) {
       const n = sink(bytes);
       bytes = bytes.subarray(typeof n === "number" && n > 0 ? n : bytes.byteLength);
     }
   };
+  const batch = new ByteBatch({ bytes: 65536, delay: delayMs, onTimeout: write });
   return {
     write(line) {
-      queued.push(line);
-      size += line.length;
-      if (size >= 65536) flush();
-      else timer ??= setTimeout(flush, delayMs);
+      const full = batch.add(encoder.encode(line + "\n"));
+      if (full !== undefined) write(full);
     },
-    flush,
+    flush() {
+      const queued = batch.take();
+      if (queued !== undefined) write(queued);
+    },
   };
 }
