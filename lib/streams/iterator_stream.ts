@@ -12,7 +12,7 @@ import { LoopGuard } from "./_loop_guard.ts";
 
 export type { StreamItem };
 
-/** Options for {@linkcode iteratorStream}. */
+/** Options for {@linkcode primedIteratorStream}. */
 export interface IteratorStreamOptions {
   /** Bytes (counted as UTF-16 code units for text) to gather per write. @default 65536 */
   chunkSize?: number;
@@ -46,31 +46,13 @@ export type PrimedStream = ReadableStream<Uint8Array>;
 
 /**
  * Turns an iterator into a pull stream (high-water mark 0: at most one chunk
- * is produced ahead of the reader).
+ * is produced ahead of the reader), producing the first chunk before it
+ * returns, so a source that fails at once fails here — while a handler can
+ * still answer with an error status instead of a truncated 200. Cancelling
+ * the stream calls the iterator's `return()`.
  *
  * @param source A sync or async iterable of strings (UTF-8 encoded) or bytes.
  * @param options Chunk size, time slices and the final error record.
- * @returns The byte stream; cancelling it calls the iterator's `return()`.
- * @example
- * ```ts
- * function* lines() { for (let i = 0; i < 3; i++) yield `line ${i}\n`; }
- * const text = await new Response(iteratorStream(lines())).text(); // "line 0\nline 1\nline 2\n"
- * ```
- */
-export function iteratorStream(
-  source: Iterable<StreamItem> | AsyncIterable<StreamItem>,
-  options: IteratorStreamOptions = {},
-): ReadableStream<Uint8Array> {
-  return makeStream(new Chunker(source, options.chunkSize ?? 65536), options, undefined);
-}
-
-/**
- * Like {@linkcode iteratorStream}, but produces the first chunk before it
- * returns, so a source that fails at once fails here — while a handler can
- * still answer with an error status instead of a truncated 200.
- *
- * @param source A sync or async iterable of strings or bytes.
- * @param options As for {@linkcode iteratorStream}.
  * @returns The stream, its first chunk already produced.
  * @throws Whatever the source threw while producing the first chunk (after
  * calling its `return()`).
@@ -92,18 +74,19 @@ export async function primedIteratorStream(
     await chunker.cancel(error).catch(() => {});
     throw error;
   }
-  return makeStream(chunker, options, { chunk: first });
+  return makeStream(chunker, options, first);
 }
 
+/** The stream over a chunker whose `first` chunk was produced already. */
 function makeStream(
   chunker: Chunker,
   options: IteratorStreamOptions,
-  primed: { chunk: Uint8Array | undefined } | undefined,
+  first: Uint8Array | undefined,
 ): ReadableStream<Uint8Array> {
   const guard = chunker.isSync ? new LoopGuard(options.sliceMs ?? 20) : undefined;
   const lingerMs = options.lingerMs ?? 10;
   let failure: { error: unknown } | undefined;
-  let pending = primed;
+  let pending: { chunk: Uint8Array | undefined } | undefined = { chunk: first };
   let delay: { timer: ReturnType<typeof setTimeout>; resolve: () => void } | undefined;
   const stopDelay = () => {
     clearTimeout(delay?.timer);

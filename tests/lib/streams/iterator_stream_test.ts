@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { iteratorStream, primedIteratorStream } from "../../../lib/streams/iterator_stream.ts";
+import { primedIteratorStream } from "../../../lib/streams/iterator_stream.ts";
 
 const decoder = new TextDecoder();
 
@@ -23,29 +23,31 @@ function counted(items: number, item = "0123456789") {
   return { state, source };
 }
 
-Deno.test("iteratorStream() gathers small items into chunks of chunkSize", async () => {
+Deno.test("primedIteratorStream() gathers small items into chunks of chunkSize", async () => {
   const { source } = counted(1000);
-  const chunks = await chunksOf(iteratorStream(source(), { chunkSize: 1024 }));
+  const chunks = await chunksOf(await primedIteratorStream(source(), { chunkSize: 1024 }));
   // 103 items of 10 bytes reach 1024; 1000 items make 9 full chunks and a rest.
   assert.deepEqual(chunks.map((c) => c.length), [...Array(9).fill(1030), 730]);
   assert.equal(chunks.join(""), "0123456789".repeat(1000));
 });
 
-Deno.test("iteratorStream() keeps strings and bytes in order and encodes UTF-8", async () => {
+Deno.test("primedIteratorStream() keeps strings and bytes in order and encodes UTF-8", async () => {
   const bytes = new Uint8Array([0x41, 0x42]);
-  const stream = iteratorStream(["é", bytes, "☕", "", new Uint8Array(0), "z"], { chunkSize: 4 });
+  const stream = await primedIteratorStream(["é", bytes, "☕", "", new Uint8Array(0), "z"], {
+    chunkSize: 4,
+  });
   const all = new Uint8Array(await new Response(stream).arrayBuffer());
   assert.deepEqual([...all], [0xc3, 0xa9, 0x41, 0x42, 0xe2, 0x98, 0x95, 0x7a]);
 });
 
-Deno.test("iteratorStream() of an empty source closes with no chunk", async () => {
-  assert.deepEqual(await chunksOf(iteratorStream([])), []);
+Deno.test("primedIteratorStream() of an empty source closes with no chunk", async () => {
+  assert.deepEqual(await chunksOf(await primedIteratorStream([])), []);
   assert.deepEqual(await chunksOf(await primedIteratorStream([])), []);
 });
 
-Deno.test("iteratorStream() produces no more than one chunk ahead of a slow reader", async () => {
+Deno.test("primedIteratorStream() produces no more than one chunk ahead of a slow reader", async () => {
   const { state, source } = counted(100_000);
-  const stream = iteratorStream(source(), { chunkSize: 100 });
+  const stream = await primedIteratorStream(source(), { chunkSize: 100 });
   const reader = stream.getReader();
   for (let read = 1; read <= 20; read++) {
     await reader.read();
@@ -59,10 +61,10 @@ Deno.test("iteratorStream() produces no more than one chunk ahead of a slow read
   assert.ok(state.produced < 300);
 });
 
-Deno.test("iteratorStream() cancel runs the source's finally, every time (200 aborts)", async () => {
+Deno.test("primedIteratorStream() cancel runs the source's finally, every time (200 aborts)", async () => {
   const { state, source } = counted(1_000_000);
   for (let i = 0; i < 200; i++) {
-    const reader = iteratorStream(source(), { chunkSize: 1024 }).getReader();
+    const reader = (await primedIteratorStream(source(), { chunkSize: 1024 })).getReader();
     const first = await reader.read();
     assert.equal(first.value?.byteLength, 1030);
     await reader.cancel(new Error("client gone"));
@@ -71,7 +73,7 @@ Deno.test("iteratorStream() cancel runs the source's finally, every time (200 ab
   assert.ok(state.produced <= 200 * 103 * 2, `${state.produced} items produced`);
 });
 
-Deno.test("iteratorStream() cancel calls return() of an async iterator blocked in next()", async () => {
+Deno.test("primedIteratorStream() cancel calls return() of an async iterator blocked in next()", async () => {
   let finished = 0;
   let release!: () => void;
   const blocked = new Promise<void>((r) => release = r);
@@ -84,7 +86,7 @@ Deno.test("iteratorStream() cancel calls return() of an async iterator blocked i
       finished++;
     }
   }
-  const reader = iteratorStream(source(), { lingerMs: 5 }).getReader();
+  const reader = (await primedIteratorStream(source(), { lingerMs: 5 })).getReader();
   assert.equal(decoder.decode((await reader.read()).value), "first");
   const cancelled = reader.cancel();
   release();
@@ -92,7 +94,7 @@ Deno.test("iteratorStream() cancel calls return() of an async iterator blocked i
   assert.equal(finished, 1);
 });
 
-Deno.test("iteratorStream() sends what an async source has when it stalls (lingerMs)", async () => {
+Deno.test("primedIteratorStream() sends what an async source has when it stalls (lingerMs)", async () => {
   let release!: () => void;
   const blocked = new Promise<void>((r) => release = r);
   async function* source() {
@@ -101,7 +103,8 @@ Deno.test("iteratorStream() sends what an async source has when it stalls (linge
     await blocked;
     yield "c";
   }
-  const reader = iteratorStream(source(), { chunkSize: 1024, lingerMs: 5 }).getReader();
+  const reader = (await primedIteratorStream(source(), { chunkSize: 1024, lingerMs: 5 }))
+    .getReader();
   // "a" and "b" come out while the source is still waiting for `blocked`.
   assert.equal(decoder.decode((await reader.read()).value), "ab");
   release();
@@ -132,7 +135,7 @@ Deno.test("primedIteratorStream() has produced its first chunk before it resolve
   assert.equal(state.finished, 1);
 });
 
-Deno.test("iteratorStream() sends the final record and then fails after a mid-stream error", async () => {
+Deno.test("primedIteratorStream() sends the final record and then fails after a mid-stream error", async () => {
   function* source() {
     for (let i = 0; i < 25; i++) yield `${i}\n`;
     throw new Error("disk I/O error");
@@ -157,19 +160,20 @@ Deno.test("iteratorStream() sends the final record and then fails after a mid-st
   assert.deepEqual(lines.slice(25), ['{"$error":"disk I/O error"}', ""]);
 });
 
-Deno.test("iteratorStream() without a final record delivers what it had, then fails", async () => {
+Deno.test("primedIteratorStream() without a final record delivers what it had, then fails", async () => {
   function* source() {
     yield "a".repeat(30);
     yield "b";
     throw new TypeError("bad value");
   }
-  const reader = iteratorStream(source(), { chunkSize: 20, errorDelayMs: 0 }).getReader();
+  const reader = (await primedIteratorStream(source(), { chunkSize: 20, errorDelayMs: 0 }))
+    .getReader();
   assert.equal(decoder.decode((await reader.read()).value), "a".repeat(30));
   assert.equal(decoder.decode((await reader.read()).value), "b");
   await assert.rejects(reader.read(), { name: "TypeError", message: "bad value" });
 });
 
-Deno.test("iteratorStream() lets timers run while a sync source is read without pause", async () => {
+Deno.test("primedIteratorStream() lets timers run while a sync source is read without pause", async () => {
   // A reader that never waits for I/O: only the stream's own time slices let
   // the event loop turn.
   let counter = 0;
@@ -179,7 +183,7 @@ Deno.test("iteratorStream() lets timers run while a sync source is read without 
       yield "x".repeat(64);
     }
   }
-  const reader = iteratorStream(busy(), { chunkSize: 4096, sliceMs: 10 }).getReader();
+  const reader = (await primedIteratorStream(busy(), { chunkSize: 4096, sliceMs: 10 })).getReader();
   let fired = false;
   const timer = setTimeout(() => fired = true, 0);
   // Reads until the timer has run: a stream that never yields to the event
@@ -197,7 +201,7 @@ Deno.test("iteratorStream() lets timers run while a sync source is read without 
   assert.ok(reads > 0 && counter >= 64 * reads, `${counter} items in ${reads} reads`);
 });
 
-Deno.test("iteratorStream() through a real socket: a paused client holds the producer back", async () => {
+Deno.test("primedIteratorStream() through a real socket: a paused client holds the producer back", async () => {
   const item = "y".repeat(1023) + "\n";
   const state = { produced: 0, finished: false };
   function* source() {
@@ -212,7 +216,7 @@ Deno.test("iteratorStream() through a real socket: a paused client holds the pro
   }
   await using server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
-    () => new Response(iteratorStream(source())),
+    async () => new Response(await primedIteratorStream(source())),
   );
   const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
   const reader = res.body!.getReader();
