@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { compressResponse, variantEtag } from "../../lib/http/compression.ts";
+import { makeMediaApp, type MediaApp, type MediaAppOptions } from "../support/media_app.ts";
 import { openRaw, readAll, type StreamedResponse } from "../support/raw_stream.ts";
 import { makeTempTree, startTestServer, type TestServer } from "../support/server.ts";
 
@@ -39,13 +40,25 @@ async function withServer(fn: (server: TestServer) => Promise<void>, args: strin
   }
 }
 
-function get(
-  server: TestServer,
+/**
+ * Runs `fn` against the media route serving {@linkcode FILES}, called
+ * directly: the coding rules need no socket (its bodies arrive still coded).
+ */
+async function withMedia(fn: (app: MediaApp) => Promise<void>, options: MediaAppOptions = {}) {
+  await using app = await makeMediaApp({ ...options, files: FILES });
+  await fn(app);
+}
+
+/** A request to a server over a raw socket, or to the route directly. */
+async function get(
+  to: TestServer | MediaApp,
   target: string,
   headers: Record<string, string> = {},
   method = "GET",
 ): Promise<StreamedResponse> {
-  return openRaw(server.origin, target, { method, headers });
+  if ("origin" in to) return openRaw(to.origin, target, { method, headers });
+  const res = await to.fetch(target, { method, headers });
+  return { status: res.status, headers: res.headers, body: res.body ?? ReadableStream.from([]) };
 }
 
 function decoded(res: StreamedResponse, format: CompressionFormat): Promise<Uint8Array> {
@@ -74,7 +87,7 @@ Deno.test("GET a log file with Accept-Encoding: gzip sends it gzipped, exact onc
 });
 
 Deno.test("deflate round-trips JSON and SVG exactly, and SVG stays sandboxed", async () => {
-  await withServer(async (server) => {
+  await withMedia(async (server) => {
     for (const [name, bytes] of [["data.json", JSON_TEXT], ["pic.svg", SVG]] as const) {
       const res = await get(server, `/media/${name}`, { "accept-encoding": "deflate" });
       assert.equal(res.status, 200, name);
@@ -90,7 +103,7 @@ Deno.test("deflate round-trips JSON and SVG exactly, and SVG stays sandboxed", a
 });
 
 Deno.test("Accept-Encoding q-values pick the coding; nothing acceptable gets identity, not 406", async () => {
-  await withServer(async (server) => {
+  await withMedia(async (server) => {
     const table: [string | undefined, string | null][] = [
       ["gzip;q=0.5, br;q=0.9", "gzip"], // br is not offered by default
       ["deflate;q=0.9, gzip;q=0.5", "deflate"],
@@ -120,7 +133,7 @@ Deno.test("Accept-Encoding q-values pick the coding; nothing acceptable gets ide
 });
 
 Deno.test("the gzip and identity variants have their own ETags, and each 304s", async () => {
-  await withServer(async (server) => {
+  await withMedia(async (server) => {
     const gz = { "accept-encoding": "gzip" };
     const plain = await get(server, "/media/app.log");
     const identityTag = plain.headers.get("etag")!;
@@ -162,7 +175,7 @@ Deno.test("the gzip and identity variants have their own ETags, and each 304s", 
 });
 
 Deno.test("Range gets an identity 206, and If-Range with the gzip tag never a coded 206", async () => {
-  await withServer(async (server) => {
+  await withMedia(async (server) => {
     const plain = await get(server, "/media/app.log");
     const identityTag = plain.headers.get("etag")!;
     await plain.body.cancel();
@@ -193,7 +206,7 @@ Deno.test("Range gets an identity 206, and If-Range with the gzip tag never a co
 });
 
 Deno.test("HEAD carries the headers GET would, without a wrong Content-Length", async () => {
-  await withServer(async (server) => {
+  await withMedia(async (server) => {
     const gz = { "accept-encoding": "gzip" };
     const getRes = await get(server, "/media/app.log", gz);
     await getRes.body.cancel();
@@ -212,7 +225,7 @@ Deno.test("HEAD carries the headers GET would, without a wrong Content-Length", 
 });
 
 Deno.test("video, images and small files are never compressed", async () => {
-  await withServer(async (server) => {
+  await withMedia(async (server) => {
     for (
       const [name, bytes] of [["clip.mp4", CLIP], ["poster.png", CLIP], [
         "small.txt",
@@ -234,15 +247,19 @@ Deno.test("video, images and small files are never compressed", async () => {
 });
 
 Deno.test("--compression off and Cache-Control: no-transform send identity", async () => {
-  for (const args of [["--compression", "off"], ["--cache-control", "public, no-transform"]]) {
-    await withServer(async (server) => {
+  const cases: [string[], MediaAppOptions][] = [
+    [["--compression", "off"], { compression: false }],
+    [["--cache-control", "public, no-transform"], { cacheControl: "public, no-transform" }],
+  ];
+  for (const [args, options] of cases) {
+    await withMedia(async (server) => {
       const res = await get(server, "/media/app.log", { "accept-encoding": "gzip" });
       assert.equal(res.status, 200, args.join(" "));
       assert.equal(res.headers.get("content-encoding"), null, args.join(" "));
       assert.equal(res.headers.get("vary"), null, args.join(" "));
       assert.match(res.headers.get("etag")!, /^"[0-9a-f]+-[0-9a-f]+"$/);
       assert.deepEqual(await readAll(res.body), LOG, args.join(" "));
-    }, args);
+    }, options);
   }
 });
 

@@ -16,6 +16,7 @@ import { errorResponse } from "../../lib/http/http_error.ts";
 import { Router, unmatchedError } from "../../lib/http/router.ts";
 import { mediaRoutes } from "../../routes/media.ts";
 import { makeMediaFixture } from "./media_fixture.ts";
+import { makeTempTree } from "./server.ts";
 
 /** The fixture's media folder served by the media routes, called directly. */
 export interface MediaApp extends AsyncDisposable {
@@ -36,16 +37,20 @@ export interface MediaAppOptions {
   cacheControl?: string;
   /** `--compression on`. @default true */
   compression?: boolean;
+  /** A media folder of these files (path → content) instead of the fixture's. */
+  files?: Record<string, string | Uint8Array>;
 }
 
 /**
- * Builds the media fixture and the media routes over it.
+ * Builds the media fixture (or a folder of `files`) and the media routes over it.
  *
  * @param options Cache-Control and compression.
  * @returns The app; `await using` closes its files and removes the fixture.
  */
 export async function makeMediaApp(options: MediaAppOptions = {}): Promise<MediaApp> {
-  const fixture = await makeMediaFixture();
+  const fixture = options.files === undefined
+    ? await makeMediaFixture()
+    : await folderOf(options.files);
   const realRoot = await Deno.realPath(fixture.media);
   const files = new OpenFileCache(realRoot);
   const compression = options.compression === false ? undefined : {};
@@ -80,5 +85,15 @@ export async function makeMediaApp(options: MediaAppOptions = {}): Promise<Media
       files.clear();
       await fixture[Symbol.asyncDispose]();
     },
+  };
+}
+
+/** A temp folder holding just `files`, shaped like the fixture. */
+async function folderOf(files: Record<string, string | Uint8Array>) {
+  const dir = await makeTempTree(files);
+  return {
+    root: dir,
+    media: dir,
+    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
   };
 }
