@@ -1,10 +1,10 @@
 /**
  * Odd names and types in the media folder, as an outside review found them:
  * a file with a trailing slash, XML a browser could run, and names the
- * server refuses to serve.
+ * server refuses to serve. HTTP rules only: the media route is called directly.
  */
 import assert from "node:assert/strict";
-import { makeTempTree, startTestServer } from "../support/server.ts";
+import { makeMediaApp } from "../support/media_app.ts";
 
 const NO_SUCH_FILE = {
   type: "about:blank",
@@ -14,23 +14,18 @@ const NO_SUCH_FILE = {
 };
 
 Deno.test("a file asked for as a folder (trailing slash) is 404, not the file", async () => {
-  const dir = await makeTempTree({ "a.txt": "a\n", "docs/b.txt": "b\n" });
-  try {
-    await using server = await startTestServer(["--media-dir", dir]);
-    for (const path of ["/media/a.txt/", "/media/docs/b.txt/", "/stream-video/a.txt/"]) {
-      const res = await fetch(`${server.origin}${path}`);
-      assert.equal(res.status, 404, path);
-      assert.deepEqual(await res.json(), NO_SUCH_FILE, path);
-    }
-    const file = await fetch(`${server.origin}/media/docs/b.txt`);
-    assert.equal(await file.text(), "b\n");
-    const folder = await fetch(`${server.origin}/media/docs`, { redirect: "manual" });
-    assert.equal(folder.status, 301);
-    assert.equal(folder.headers.get("location"), "/media/docs/");
-    await folder.body?.cancel();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+  await using app = await makeMediaApp({ files: { "a.txt": "a\n", "docs/b.txt": "b\n" } });
+  for (const path of ["/media/a.txt/", "/media/docs/b.txt/", "/stream-video/a.txt/"]) {
+    const res = await app.fetch(path);
+    assert.equal(res.status, 404, path);
+    assert.deepEqual(await res.json(), NO_SUCH_FILE, path);
   }
+  const file = await app.fetch(`/media/docs/b.txt`);
+  assert.equal(await file.text(), "b\n");
+  const folder = await app.fetch(`/media/docs`, { redirect: "manual" });
+  assert.equal(folder.status, 301);
+  assert.equal(folder.headers.get("location"), "/media/docs/");
+  await folder.body?.cancel();
 });
 
 Deno.test("every XML type a browser could render is sandboxed like HTML and SVG", async () => {
@@ -49,48 +44,40 @@ Deno.test("every XML type a browser could render is sandboxed like HTML and SVG"
   ];
   const passive = ["a.txt", "a.json", "a.csv", "clip.mp4", "photo.png"];
   const files = Object.fromEntries([...active, ...passive].map((name) => [name, "<x/>"]));
-  const dir = await makeTempTree(files);
-  try {
-    await using server = await startTestServer(["--media-dir", dir]);
-    for (const name of [...active, ...passive]) {
-      const res = await fetch(`${server.origin}/media/${name}`);
-      assert.equal(await res.text(), "<x/>", name);
-      const type = res.headers.get("content-type")!;
-      if (active.includes(name)) assert.match(type, /html|xml/, name);
-      assert.equal(
-        res.headers.get("content-security-policy"),
-        active.includes(name) ? "sandbox" : null,
-        `${name} (${type})`,
-      );
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+  await using app = await makeMediaApp({ files: files });
+  for (const name of [...active, ...passive]) {
+    const res = await app.fetch(`/media/${name}`);
+    assert.equal(await res.text(), "<x/>", name);
+    const type = res.headers.get("content-type")!;
+    if (active.includes(name)) assert.match(type, /html|xml/, name);
+    assert.equal(
+      res.headers.get("content-security-policy"),
+      active.includes(name) ? "sandbox" : null,
+      `${name} (${type})`,
+    );
   }
 });
 
 Deno.test("a listing shows no name the server would refuse to serve", async () => {
-  const dir = await makeTempTree({
-    "plain.txt": "p\n",
-    "back\\slash.txt": "b\n",
-    "sub\\dir/inner.txt": "i\n",
-    ".hidden": "h\n",
+  await using app = await makeMediaApp({
+    files: {
+      "plain.txt": "p\n",
+      "back\\slash.txt": "b\n",
+      "sub\\dir/inner.txt": "i\n",
+      ".hidden": "h\n",
+    },
   });
-  try {
-    await using server = await startTestServer(["--media-dir", dir]);
-    const json = await fetch(`${server.origin}/media/`, {
-      headers: { accept: "application/json" },
-    });
-    const listing = await json.json();
-    assert.deepEqual(listing.entries.map((e: { name: string }) => e.name), ["plain.txt"]);
-    const html = await (await fetch(`${server.origin}/media/`)).text();
-    assert.ok(!html.includes("slash") && !html.includes("sub"), html);
-    // And what is not listed is not served either.
-    for (const path of ["/media/back%5Cslash.txt", "/media/sub%5Cdir/inner.txt"]) {
-      const res = await fetch(`${server.origin}${path}`);
-      assert.equal(res.status, 404, path);
-      await res.body?.cancel();
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+  const json = await app.fetch(`/media/`, {
+    headers: { accept: "application/json" },
+  });
+  const listing = await json.json();
+  assert.deepEqual(listing.entries.map((e: { name: string }) => e.name), ["plain.txt"]);
+  const html = await (await app.fetch(`/media/`)).text();
+  assert.ok(!html.includes("slash") && !html.includes("sub"), html);
+  // And what is not listed is not served either.
+  for (const path of ["/media/back%5Cslash.txt", "/media/sub%5Cdir/inner.txt"]) {
+    const res = await app.fetch(path);
+    assert.equal(res.status, 404, path);
+    await res.body?.cancel();
   }
 });

@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { makeMediaApp } from "../support/media_app.ts";
 import { FIXTURE_MTIME, makeMediaFixture } from "../support/media_fixture.ts";
 import { startTestServer } from "../support/server.ts";
 import { runTool, TESTERS } from "../support/zip_tools.ts";
@@ -29,15 +30,20 @@ const NAMES = [
 /** Three chunks and a bit: ranges and chunk edges fall inside it. */
 const BIG = Uint8Array.from({ length: 800_000 }, (_, i) => (i * 7 + (i >> 8)) % 256);
 
-/** The media fixture plus nested folders holding a bigger file, and a FIFO that must be left out. */
+/** Adds nested folders holding a bigger file, and a FIFO that must be left out, to `media`. */
+async function addZipFiles(media: string) {
+  await Deno.mkdir(`${media}/docs/deep/er`, { recursive: true });
+  await Deno.writeFile(`${media}/docs/deep/er/big.bin`, BIG);
+  await new Deno.Command("mkfifo", { args: [`${media}/docs/pipe`] }).output();
+  for (const p of ["docs/deep/er/big.bin", "docs/deep/er", "docs/deep", "docs", "."]) {
+    await Deno.utime(`${media}/${p}`, FIXTURE_MTIME, FIXTURE_MTIME);
+  }
+}
+
+/** The media fixture with {@linkcode addZipFiles}. */
 async function zipFixture() {
   const fx = await makeMediaFixture();
-  await Deno.mkdir(`${fx.media}/docs/deep/er`, { recursive: true });
-  await Deno.writeFile(`${fx.media}/docs/deep/er/big.bin`, BIG);
-  await new Deno.Command("mkfifo", { args: [`${fx.media}/docs/pipe`] }).output();
-  for (const p of ["docs/deep/er/big.bin", "docs/deep/er", "docs/deep", "docs", "."]) {
-    await Deno.utime(`${fx.media}/${p}`, FIXTURE_MTIME, FIXTURE_MTIME);
-  }
+  await addZipFiles(fx.media);
   return fx;
 }
 
@@ -142,9 +148,10 @@ Deno.test("?zip: a resumed download and eight parallel ranges are byte-identical
 });
 
 Deno.test("?zip: conditional requests, If-Range, 416, HEAD, redirect and the listing's link", async () => {
-  await using fx = await zipFixture();
-  await using server = await startTestServer(["--media-dir", fx.media]);
-  const url = `${server.origin}/media/docs/?zip`;
+  // HTTP rules only: the media route is called directly.
+  await using app = await makeMediaApp({ setUp: addZipFiles });
+  const fetch = app.fetch;
+  const url = "/media/docs/?zip";
   const head = await fetch(url, { method: "HEAD" });
   assert.equal(head.status, 200);
   assert.equal(await head.text(), "");
@@ -172,12 +179,12 @@ Deno.test("?zip: conditional requests, If-Range, 416, HEAD, redirect and the lis
   assert.equal(multi.status, 200);
   assert.equal((await bytesOf(multi)).byteLength, size);
 
-  const bare = await fetch(`${server.origin}/media/docs?zip`, { redirect: "manual" });
+  const bare = await fetch("/media/docs?zip", { redirect: "manual" });
   assert.equal(bare.status, 301);
   assert.equal(bare.headers.get("location"), "/media/docs/?zip");
   await bare.body?.cancel();
 
-  const html = await (await fetch(`${server.origin}/media/docs/`)).text();
+  const html = await (await fetch("/media/docs/")).text();
   const kib = (size / 1024).toFixed(1);
   assert.ok(
     html.includes(`<p><a href="?zip" download>Download folder (ZIP)</a> ${kib} KiB</p>`),

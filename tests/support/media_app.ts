@@ -39,6 +39,8 @@ export interface MediaAppOptions {
   compression?: boolean;
   /** A media folder of these files (path → content) instead of the fixture's. */
   files?: Record<string, string | Uint8Array>;
+  /** Adds to the folder before it is served (more files, FIFOs, mtimes). */
+  setUp?: (media: string) => Promise<void>;
 }
 
 /**
@@ -51,6 +53,7 @@ export async function makeMediaApp(options: MediaAppOptions = {}): Promise<Media
   const fixture = options.files === undefined
     ? await makeMediaFixture()
     : await folderOf(options.files);
+  await options.setUp?.(fixture.media);
   const realRoot = await Deno.realPath(fixture.media);
   const files = new OpenFileCache(realRoot);
   const compression = options.compression === false ? undefined : {};
