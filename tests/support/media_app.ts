@@ -1,21 +1,15 @@
 /**
- * The media routes without a socket, for the HTTP rules (ranges, conditional
- * requests, multipart, content types, containment, listings): a `Request`
- * goes through the router to the route's handler, a thrown error becomes its
- * problem response, and the body is compressed as the request pipeline would
- * (lib/server/request_pipeline.ts), as std's file_server_test calls serveDir().
- * What needs a connection (disconnects, stalls, drain, the access log, TLS,
- * the browser) uses startTestServer() instead.
+ * The media routes over a fixture folder, without a socket (see
+ * tests/support/route_fetch.ts), for the HTTP rules: ranges, conditional
+ * requests, multipart, content types, containment, listings.
  *
  * @module
  */
 
 import { OpenFileCache } from "../../lib/files/open_file_cache.ts";
-import { compressResponse } from "../../lib/http/compression.ts";
-import { errorResponse } from "../../lib/http/http_error.ts";
-import { Router, unmatchedError } from "../../lib/http/router.ts";
 import { mediaRoutes } from "../../routes/media.ts";
 import { makeMediaFixture } from "./media_fixture.ts";
+import { type RouteFetch, routeFetch } from "./route_fetch.ts";
 import { makeTempTree } from "./server.ts";
 
 /** The fixture's media folder served by the media routes, called directly. */
@@ -24,11 +18,8 @@ export interface MediaApp extends AsyncDisposable {
   root: string;
   /** The media folder. */
   media: string;
-  /**
-   * Answers a request for `path` (such as `/media/clip.mp4`) as Sluice would,
-   * but for what the pipeline adds after the route (X-Request-Id, metering).
-   */
-  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** Answers a request for a path such as `/media/clip.mp4`, as the route would. */
+  fetch: RouteFetch;
 }
 
 /** Options for {@linkcode makeMediaApp}, as Sluice's flags of the same names. */
@@ -57,33 +48,19 @@ export async function makeMediaApp(options: MediaAppOptions = {}): Promise<Media
   const realRoot = await Deno.realPath(fixture.media);
   const files = new OpenFileCache(realRoot);
   const compression = options.compression === false ? undefined : {};
-  const router = new Router(mediaRoutes({
-    realRoot,
-    files,
-    cacheControl: options.cacheControl ?? "max-age=3600",
+  const fetch = routeFetch(
+    mediaRoutes({
+      realRoot,
+      files,
+      cacheControl: options.cacheControl ?? "max-age=3600",
+      compression,
+    }),
     compression,
-  }));
+  );
   return {
     root: fixture.root,
     media: fixture.media,
-    async fetch(path, init) {
-      const req = new Request(new URL(path, "http://sluice.test"), init);
-      const match = router.match(req.method, new URL(req.url).pathname);
-      let res: Response;
-      try {
-        if (match.kind !== "route") throw unmatchedError(match, req.method);
-        res = await match.route.handler(req, match.params);
-      } catch (error) {
-        res = errorResponse(error);
-      }
-      if (compression !== undefined) res = await compressResponse(req, res, compression);
-      // A HEAD response has headers only, as on the wire.
-      if (req.method === "HEAD") {
-        await res.body?.cancel();
-        return new Response(null, res);
-      }
-      return res;
-    },
+    fetch,
     async [Symbol.asyncDispose]() {
       files.clear();
       await fixture[Symbol.asyncDispose]();
