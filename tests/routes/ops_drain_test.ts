@@ -34,7 +34,7 @@ Deno.test("SIGTERM with --drain-timeout 1: an endless stream is cut off and the 
   using client = Deno.createHttpClient({});
   try {
     await using proc = spawnSluice(["--port", "0", "--media-dir", dir, "--drain-timeout", "1"]);
-    const origin = await proc.listening();
+    const origin = await proc.origin();
     const res = await fetch(`${origin}/stream-data?rows=10000000`, {
       client,
       headers: { "accept-encoding": "identity" },

@@ -21,15 +21,15 @@ export interface SluiceProcess extends AsyncDisposable {
   /** Waits (bounded, and no longer than the process lives) for a stdout line matching `pattern`. */
   waitForLine(pattern: RegExp, ms?: number): Promise<RegExpExecArray>;
   /** Waits for the `Sluice listening on` line and returns the server's origin. */
-  listening(): Promise<string>;
+  origin(): Promise<string>;
   /** The exit status, or a failure when the process does not exit within `ms`. */
   exitWithin(ms: number): Promise<Deno.CommandStatus>;
   /** SIGKILLs it (a crash) unless it has exited, and waits for it and its output. */
   kill(): Promise<void>;
 }
 
-/** A Sluice that listens on 127.0.0.1. */
-export interface ListeningSluice extends SluiceProcess {
+/** A Sluice that listens on 127.0.0.1: its origin is known, no longer waited for. */
+export interface ListeningSluice extends Omit<SluiceProcess, "origin"> {
   /** `http://127.0.0.1:PORT`. */
   origin: string;
 }
@@ -125,7 +125,7 @@ export function spawnSluice(args: string[], options: SpawnOptions = {}): SluiceP
     stderr,
     output,
     waitForLine,
-    async listening() {
+    async origin() {
       const [, origin] = await waitForLine(/^Sluice listening on (https?:\/\/127\.0\.0\.1:\d+)\//);
       return origin;
     },
@@ -162,7 +162,7 @@ export async function startSluice(
 ): Promise<ListeningSluice> {
   const proc = spawnSluice(["--hostname", "127.0.0.1", "--port", "0", ...args], options);
   try {
-    return Object.assign(proc, { origin: await proc.listening() });
+    return Object.assign(proc, { origin: await proc.origin() });
   } catch (error) {
     await proc.kill();
     throw error;
