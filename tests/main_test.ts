@@ -30,7 +30,7 @@ Deno.test("main.ts exits 2 at once with one stderr line naming a bad option", as
     ],
   ];
   for (const [args, env, message] of cases) {
-    await using proc = spawnSluice(args, { env });
+    await using proc = spawnSluice(args, env);
     const status = await proc.exitWithin(10_000);
     const label = `${JSON.stringify(args)} ${JSON.stringify(env)}`;
     assert.equal(status.code, 2, label);
@@ -64,7 +64,7 @@ Deno.test("main.ts takes PORT and MEDIA_DIR from the environment", async () => {
   const port = (probe.addr as Deno.NetAddr).port;
   probe.close();
   try {
-    await using proc = spawnSluice([], { env: { PORT: String(port), MEDIA_DIR: dir } });
+    await using proc = spawnSluice([], { PORT: String(port), MEDIA_DIR: dir });
     const [, listening] = await proc.waitForLine(
       /^Sluice listening on http:\/\/127\.0\.0\.1:(\d+)\//,
     );
@@ -73,9 +73,7 @@ Deno.test("main.ts takes PORT and MEDIA_DIR from the environment", async () => {
     assert.equal(res.status, 200);
     assert.equal(await res.text(), "from the env media dir\n");
     // A flag wins over its variable.
-    await using flagged = spawnSluice(["--port", "0"], {
-      env: { PORT: String(port), MEDIA_DIR: dir },
-    });
+    await using flagged = spawnSluice(["--port", "0"], { PORT: String(port), MEDIA_DIR: dir });
     const [, other] = await flagged.waitForLine(
       /^Sluice listening on http:\/\/127\.0\.0\.1:(\d+)\//,
     );

@@ -110,7 +110,7 @@ Deno.test({
       "big.bin": new Uint8Array(MiB).fill(0x61),
     });
     await Deno.chmod(`${media.dir}/b.txt`, 0o000);
-    await using server = await startSluice(["--media-dir", media.dir], { wrapper });
+    await using server = await startSluice(["--media-dir", media.dir], wrapper);
     assert.equal((await get(`${server.origin}/media/a.txt`)).body, "readable\n");
     assert.equal((await get(`${server.origin}/media/big.bin`)).body.length, MiB);
     const closed = await get(`${server.origin}/media/b.txt`);

@@ -52,32 +52,25 @@ function collectLines(stream: ReadableStream<Uint8Array>, into: string[]): Promi
   })();
 }
 
-/** Options for {@linkcode spawnSluice}. */
-export interface SpawnOptions {
-  /** Environment variables for it (only these, and NO_COLOR). @default {} */
-  env?: Record<string, string>;
-  /** A command that runs `deno …`, such as `setpriv … --`. @default none */
-  wrapper?: string[];
-}
-
 /**
  * Runs the start task's command with these flags from the repository's root.
  *
  * @param args Sluice's flags.
- * @param options Its environment, and a wrapper command.
+ * @param env Environment variables for it (only these, and NO_COLOR). @default {}
+ * @param wrap A command prefix to run it under, such as `ip netns exec NAME` or
+ * `setpriv … --`. @default []
  * @returns The process; `await using` kills it if it is still running.
  */
-export function spawnSluice(args: string[], options: SpawnOptions = {}): SluiceProcess {
-  const [command, ...rest] = [
-    ...options.wrapper ?? [],
-    Deno.execPath(),
-    ...startTaskArgs(),
-    ...args,
-  ];
+export function spawnSluice(
+  args: string[],
+  env: Record<string, string> = {},
+  wrap: string[] = [],
+): SluiceProcess {
+  const [command, ...rest] = [...wrap, Deno.execPath(), ...startTaskArgs(), ...args];
   const child = new Deno.Command(command, {
     args: rest,
     cwd: REPO,
-    env: { NO_COLOR: "1", ...options.env },
+    env: { NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -152,15 +145,12 @@ export function spawnSluice(args: string[], options: SpawnOptions = {}): SluiceP
  * it to listen.
  *
  * @param args Sluice's flags.
- * @param options Its environment, and a wrapper command.
+ * @param wrap A command prefix to run it under, as for {@linkcode spawnSluice}. @default []
  * @returns The process and its origin; `await using` kills it.
  * @throws When it exits or does not listen within 15 s (with its output).
  */
-export async function startSluice(
-  args: string[],
-  options: SpawnOptions = {},
-): Promise<ListeningSluice> {
-  const proc = spawnSluice(["--hostname", "127.0.0.1", "--port", "0", ...args], options);
+export async function startSluice(args: string[], wrap: string[] = []): Promise<ListeningSluice> {
+  const proc = spawnSluice(["--hostname", "127.0.0.1", "--port", "0", ...args], {}, wrap);
   try {
     return Object.assign(proc, { origin: await proc.origin() });
   } catch (error) {
