@@ -10,8 +10,6 @@ import { contentDisposition } from "../lib/http/content_disposition.ts";
 import type { ExportSource } from "../lib/export/export_source.ts";
 import { HttpError } from "../lib/http/http_error.ts";
 import { emptyBody } from "../lib/http/empty_body.ts";
-import { escapeHtml } from "../lib/http/escape_html.ts";
-import { htmlOrJson } from "../lib/http/html_or_json.ts";
 import { preferredType } from "../lib/http/negotiate.ts";
 import type { Handler, RouteSpec } from "../lib/http/router.ts";
 import { ROW_FORMATS, type RowFormatName } from "../lib/export/row_format.ts";
@@ -156,50 +154,44 @@ export function exportDataHandler(options: ExportOptions): Handler {
  * @returns The handler.
  */
 export function exportIndexHandler(options: ExportOptions): Handler {
-  return (req) =>
-    htmlOrJson(req, "The table index is", {
-      json: async () => ({ tables: await indexTables(options.source) }),
-      html: async () => renderIndexHtml(await indexTables(options.source)),
-    });
-}
-
-/** Every table and view with its row count, key, columns and download links. */
-async function indexTables(source: ExportSource) {
-  const tables = [];
-  for (const { name, type } of await source.listTables()) {
-    const href = encodeURIComponent(name);
-    const links = { ndjson: `${href}.ndjson`, csv: `${href}.csv`, json: `${href}.json` };
-    let info: TableInfo | undefined;
-    let rows: number | null = null;
-    try {
-      info = await source.describeTable(name);
-      if (type === "table") rows = await source.countRows(name);
-    } catch (error) {
-      // A broken view (its table was dropped) is listed; exporting it fails.
-      // A database that went away fails the whole page.
-      if (error instanceof HttpError && error.status === 503) throw error;
+  return async (req) => {
+    const type = preferredType(req, ["text/html", "application/json"]);
+    if (type === undefined) {
+      throw new HttpError(406, "The table index is available as text/html or application/json");
     }
-    tables.push({
-      name,
-      type,
-      rows,
-      key: info?.key ?? null,
-      columns: info?.columns ?? [],
-      links,
-    });
-  }
-  return tables;
-}
-
-function renderIndexHtml(tables: Awaited<ReturnType<typeof indexTables>>): string {
-  const rows = tables.map((t) =>
-    `<tr><td>${escapeHtml(t.name)}</td><td>${t.type}</td><td>${t.rows ?? "—"}</td><td>${
-      Object.entries(t.links).map(([f, href]) => `<a href="${escapeHtml(href)}">${f}</a>`).join(
-        " ",
-      )
-    }</td></tr>`
-  );
-  return `<!doctype html>
+    const { source } = options;
+    const tables = [];
+    for (const { name, type } of await source.listTables()) {
+      const href = encodeURIComponent(name);
+      const links = { ndjson: `${href}.ndjson`, csv: `${href}.csv`, json: `${href}.json` };
+      let info: TableInfo | undefined;
+      let rows: number | null = null;
+      try {
+        info = await source.describeTable(name);
+        if (type === "table") rows = await source.countRows(name);
+      } catch (error) {
+        // A broken view (its table was dropped) is listed; exporting it fails.
+        // A database that went away fails the whole page.
+        if (error instanceof HttpError && error.status === 503) throw error;
+      }
+      tables.push({
+        name,
+        type,
+        rows,
+        key: info?.key ?? null,
+        columns: info?.columns ?? [],
+        links,
+      });
+    }
+    const headers = { "cache-control": "no-cache", vary: "accept" };
+    if (type === "application/json") return Response.json({ tables }, { headers });
+    const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    const rows = tables.map((t) =>
+      `<tr><td>${escape(t.name)}</td><td>${t.type}</td><td>${t.rows ?? "—"}</td><td>${
+        Object.entries(t.links).map(([f, href]) => `<a href="${escape(href)}">${f}</a>`).join(" ")
+      }</td></tr>`
+    );
+    const html = `<!doctype html>
 <html><head><meta charset="utf-8"><title>Exports</title></head>
 <body><h1>Exports</h1>
 <table><thead><tr><th>Name</th><th>Type</th><th>Rows</th><th>Download</th></tr></thead>
@@ -207,6 +199,10 @@ function renderIndexHtml(tables: Awaited<ReturnType<typeof indexTables>>): strin
 ${rows.join("\n")}
 </tbody></table></body></html>
 `;
+    return new Response(html, {
+      headers: { ...headers, "content-type": "text/html; charset=utf-8" },
+    });
+  };
 }
 
 /**
