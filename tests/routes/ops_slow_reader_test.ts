@@ -231,11 +231,14 @@ Deno.test({
     await Deno.truncate(`${dir}/stop.bin`, 8 * 1024 * 1024);
     await using db = await makeExportDb(4000, false);
     try {
-      await Promise.all([
+      // allSettled: a failing part must not end the test while another still
+      // holds a namespace (its disposal would never run).
+      const parts = await Promise.allSettled([
         scaledDefaults(big, db.path, dir),
         withLowat(small, db.path, dir),
         overSlowLink(small, db.path, dir),
       ]);
+      for (const part of parts) if (part.status === "rejected") throw part.reason;
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
