@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { markReleasable } from "../../../lib/streams/release_chunk.ts";
 import { type BodyEnd, meterResponse } from "../../../lib/server/response_meter.ts";
+import { StallWatch } from "../../../lib/server/stall_watch.ts";
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 
@@ -95,4 +96,40 @@ Deno.test("meterResponse() leaves the chunks of a body's first releaseAfter byte
   assert.equal((await reader.read()).done, true);
   // Chunk 2 stays (6 bytes sent then, not more than 6); chunks 3 and 4 go (9 and 12 sent).
   assert.deepEqual(chunks.map((c) => c.buffer.detached), [false, false, true, true]);
+});
+
+Deno.test("meterResponse() hands a client small pieces after it kept a write waiting, byte-exact", async () => {
+  // 8 s timeout: a wait of 0.8 s or more is long; pieces are 3,000 bytes (3 KB/s × T/8).
+  const watch = new StallWatch(8_000);
+  const first = Uint8Array.from({ length: 10_000 }, (_, i) => i % 251);
+  const second = Uint8Array.from({ length: 10_000 }, (_, i) => (i * 7) % 251);
+  const ends: BodyEnd[] = [];
+  const { response } = meterResponse(
+    new Response(source([first, second, bytes(9)])),
+    (end) => ends.push(end),
+    { stallWatch: watch },
+  );
+  const reader = response.body!.getReader();
+  const sizes: number[] = [];
+  const got: Uint8Array[] = [];
+  for (let i = 0; i < 20; i++) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    sizes.push(value.byteLength);
+    got.push(value.slice());
+    // A slow client: the first chunk is kept waiting for 0.9 s.
+    if (i === 0) await new Promise((r) => setTimeout(r, 900));
+  }
+  // One small piece after the long wait; taken at once, the rest goes whole again.
+  assert.deepEqual(sizes, [10_000, 3_000, 7_000, 1]);
+  const all = new Uint8Array(sizes.reduce((a, b) => a + b));
+  let at = 0;
+  for (const part of got) all.set(part, (at += part.byteLength) - part.byteLength);
+  const want = new Uint8Array(20_001);
+  want.set(first);
+  want.set(second, 10_000);
+  want[20_000] = 9;
+  assert.deepEqual(all, want);
+  assert.deepEqual(ends, [{ outcome: "complete", bytes: 20_001, error: undefined }]);
+  assert.equal(watch.size, 0);
 });
