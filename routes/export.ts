@@ -6,7 +6,7 @@
  * @module
  */
 
-import { contentDisposition } from "../lib/http/content_disposition.ts";
+import { attachment } from "../lib/http/content_disposition.ts";
 import type { ExportSource } from "../lib/export/export_source.ts";
 import { HttpError } from "../lib/http/http_error.ts";
 import { emptyBody } from "../lib/http/empty_body.ts";
@@ -282,11 +282,4 @@ function chooseFormat(req: Request, url: URL, extension?: RowFormatName): RowFor
     );
   }
   return chosen;
-}
-
-/** `attachment; filename="items.csv"`, with an RFC 8187 `filename*` when the name needs one. */
-function attachment(filename: string): string {
-  return /^[\x20-\x7e]+$/.test(filename) && !/["\\]/.test(filename)
-    ? `attachment; filename="${filename}"`
-    : contentDisposition(filename, "attachment");
 }

@@ -11,6 +11,7 @@
 import type { CompressionOptions } from "../lib/http/compression.ts";
 import type { ExportSource } from "../lib/export/export_source.ts";
 import { serveFile } from "../lib/files/serve_file.ts";
+import { attachment } from "../lib/http/content_disposition.ts";
 import { HttpError } from "../lib/http/http_error.ts";
 import { preferredType } from "../lib/http/negotiate.ts";
 import { requestClient } from "../lib/http/request_client.ts";
@@ -152,7 +153,11 @@ function resultHandler({ jobs }: JobsOptions): Handler {
       // Repr-Digest describes (it is not compressed on the way).
       cacheControl: "private, max-age=3600, no-transform",
     });
-    if (res.status === 200 || res.status === 206) res.headers.set("repr-digest", job.digest);
+    if (res.status === 200 || res.status === 206) {
+      res.headers.set("repr-digest", job.digest);
+      // As the live export names its download (serveFile's form leaves plain names unquoted).
+      res.headers.set("content-disposition", attachment(resultName(job)));
+    }
     return res;
   };
 }

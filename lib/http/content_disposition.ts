@@ -33,3 +33,20 @@ export function contentDisposition(name: string, type: "attachment" | "inline"):
   const base = name.split(/[\\/]/).pop() || "download";
   return create(base, { type, fallback: asciiFallback(base) });
 }
+
+/**
+ * `attachment; filename="items.csv"` with the name quoted as it is when it is
+ * plain ASCII, or {@linkcode contentDisposition}'s form (with `filename*`) when not.
+ *
+ * @param filename The name to save as.
+ * @returns The header value.
+ * @example
+ * ```ts
+ * attachment("items.csv"); // 'attachment; filename="items.csv"'
+ * ```
+ */
+export function attachment(filename: string): string {
+  return /^[\x20-\x7e]+$/.test(filename) && !/["\\]/.test(filename)
+    ? `attachment; filename="${filename}"`
+    : contentDisposition(filename, "attachment");
+}

@@ -33,7 +33,7 @@ for (const format of ["ndjson", "csv", "json"]) {
       assert.equal(res.headers.get("content-length"), String(file.byteLength));
       assert.equal(
         res.headers.get("content-disposition"),
-        `attachment; filename=items.${format}${gzip ? ".gz" : ""}`,
+        `attachment; filename="items.${format}${gzip ? ".gz" : ""}"`,
       );
       if (gzip) {
         assert.equal(res.headers.get("content-type"), "application/gzip");
