@@ -120,7 +120,11 @@ async function prepare() {
     return say(status, `The server refused the job: ${await describeRefusal(res)}`, "error");
   }
   const job = await res.json();
-  say(status, `Preparing ${job.table}.${job.format} in the background.`, "ok");
+  say(
+    status,
+    `Preparing ${job.table}.${job.format}${job.gzip ? ".gz" : ""} in the background.`,
+    "ok",
+  );
   render(job);
   follow(job);
 }
