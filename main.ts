@@ -92,6 +92,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       maxBytes: config.jobsMaxBytes,
       ttlSeconds: config.jobsTtl,
       maxQueuedPerOwner: config.jobsMaxQueued,
+      checkpointMs: config.jobsCheckpoint * 1000,
       log: notice,
     });
   } catch (error) {

@@ -61,6 +61,7 @@ export interface Config {
   jobsMaxBytes: number;
   jobsTtl: number;
   jobsMaxQueued: number;
+  jobsCheckpoint: number;
 }
 
 /** One option: where it is read from, its default, and the parser that makes its value. */
@@ -334,6 +335,14 @@ export const OPTIONS = [
     default: "10",
     help: "queued jobs one client may have (0: no cap); more get 429",
     parse: count,
+  },
+  {
+    key: "jobsCheckpoint",
+    flag: "jobs-checkpoint",
+    env: "JOBS_CHECKPOINT",
+    default: "1",
+    help: "seconds between a running job's checkpoints (file synced; the most a kill loses)",
+    parse: seconds,
   },
 ] as const satisfies readonly Option[];
 

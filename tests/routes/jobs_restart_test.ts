@@ -97,7 +97,17 @@ async function assertResumedAndIdentical(
 async function stopAndRestart(signal: "SIGKILL" | "SIGTERM", stateLeft: string) {
   await using db = await makeExportDb(ROWS, false);
   await using data = await dataFolder();
-  const args = ["--port", "0", "--db", db.path, "--data-dir", data.relative];
+  // Checkpoints every 50 ms: the jobs are stopped long before they could finish.
+  const args = [
+    "--port",
+    "0",
+    "--db",
+    db.path,
+    "--data-dir",
+    data.relative,
+    "--jobs-checkpoint",
+    "0.05",
+  ];
   args.push("--media-dir", db.dir);
   let jobs: Job[];
   {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { makeExportDb } from "../support/export_fixture.ts";
+import { makeExportDb, openHandlesTo } from "../support/export_fixture.ts";
 import { waitFor } from "../support/http.ts";
 import { startTestServer } from "../support/server.ts";
 import {
@@ -196,6 +196,7 @@ Deno.test("GET /jobs/{id}/result: Range, If-Range, If-None-Match and HEAD like a
 
 Deno.test("the result is 409 while the job runs; DELETE cancels at once, then deletes", async () => {
   await using s = await jobsServer(200_000, ["--jobs-concurrency", "1"]);
+  const idleHandles = await openHandlesTo(s.db.path);
   const running = await (await postJob(s.origin, { table: "items", format: "ndjson" })).json();
   const queued = await (await postJob(s.origin, { table: "items", format: "csv" })).json();
   assert.equal((await getJob(s.origin, queued.id)).state, "queued");
@@ -203,14 +204,22 @@ Deno.test("the result is 409 while the job runs; DELETE cancels at once, then de
   assert.equal(early.status, 409);
   const problem = await early.json();
   assert.match(problem.detail, /is (queued|running); its result is not ready/);
-  const cancel = await fetch(`${s.origin}/jobs/${running.id}`, { method: "DELETE" });
-  assert.equal(cancel.status, 204);
-  const cancelled = await getJob(s.origin, running.id);
-  assert.equal(cancelled.state, "cancelled");
-  assert.ok(cancelled.rows < 200_000, `${cancelled.rows} rows`);
   const cancelQueued = await fetch(`${s.origin}/jobs/${queued.id}`, { method: "DELETE" });
   assert.equal(cancelQueued.status, 204);
   assert.equal((await getJob(s.origin, queued.id)).state, "cancelled");
+  assert.equal((await getJob(s.origin, running.id)).state, "running");
+  assert.equal(
+    await openHandlesTo(s.db.path),
+    idleHandles + 1,
+    "the job reads on a connection of its own",
+  );
+  const cancel = await fetch(`${s.origin}/jobs/${running.id}`, { method: "DELETE" });
+  assert.equal(cancel.status, 204);
+  // Released by the time DELETE answers: the reader's connection is closed.
+  assert.equal(await openHandlesTo(s.db.path), idleHandles);
+  const cancelled = await getJob(s.origin, running.id);
+  assert.equal(cancelled.state, "cancelled");
+  assert.ok(cancelled.rows < 200_000, `${cancelled.rows} rows`);
   // No part file is left, and nothing holds the database.
   assert.deepEqual([...Deno.readDirSync(`${s.server.config.dataDir}/jobs`)], []);
   const gone = await fetch(`${s.origin}/jobs/${running.id}`, { method: "DELETE" });
@@ -245,7 +254,9 @@ Deno.test("--jobs-ttl: a finished job expires, its file is removed and it answer
     assert.equal(res.status, 410, path);
     assert.match((await res.json()).detail, /finished more than --jobs-ttl ago/);
   }
-  assert.deepEqual([...Deno.readDirSync(`${s.server.config.dataDir}/jobs`)], []);
+  // The file is removed in the background of the request that found the job expired.
+  const dir = `${s.server.config.dataDir}/jobs`;
+  assert.ok(await waitFor(() => [...Deno.readDirSync(dir)].length === 0), "the file is removed");
 });
 
 Deno.test("--jobs-max-bytes: a job that would pass it fails; new jobs get 507 while full", async () => {
