@@ -200,7 +200,8 @@ export class JobManager {
         running.controller.abort("cancelled");
         await running.finished;
       } else {
-        this.#queue.splice(this.#queue.indexOf(id), 1);
+        const at = this.#queue.indexOf(id);
+        if (at !== -1) this.#queue.splice(at, 1);
         this.#finish(id, { state: "cancelled" });
         await this.#removeFiles(job);
       }
