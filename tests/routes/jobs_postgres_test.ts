@@ -7,7 +7,18 @@
 import assert from "node:assert/strict";
 import { makeExportDb } from "../support/export_fixture.ts";
 import { waitFor } from "../support/http.ts";
-import { bytesOf, gunzip, postJob, runJob, waitForJob } from "../support/jobs_fixture.ts";
+import {
+  bytesOf,
+  dataFolder,
+  gunzip,
+  type Job,
+  postJob,
+  runJob,
+  sha256Field,
+  storedJobs,
+  waitForJob,
+} from "../support/jobs_fixture.ts";
+import { spawnSluice } from "../support/sluice_process.ts";
 import { sluiceBackends, startPgCluster } from "../support/postgres.ts";
 import { makePgExportDb } from "../support/postgres_fixture.ts";
 import { startTestServer } from "../support/server.ts";
@@ -70,5 +81,42 @@ Deno.test({
     } finally {
       await sql.end();
     }
+  },
+});
+
+Deno.test({
+  name:
+    "a PostgreSQL job killed with SIGKILL resumes on restart, byte-identical to the live export",
+  ignore,
+  sanitizeResources: false,
+  async fn() {
+    const rows = 200_000;
+    const url = await makePgExportDb(cluster!, rows, false);
+    await using data = await dataFolder();
+    await using media = await makeExportDb(1, false);
+    const args = ["--port", "0", "--database-url", url, "--data-dir", data.relative];
+    args.push("--jobs-checkpoint", "0.05", "--media-dir", media.dir);
+    let job: Job;
+    {
+      await using first = spawnSluice(args);
+      const origin = await first.origin();
+      job = await (await postJob(origin, { table: "items", format: "ndjson" })).json();
+      assert.ok(
+        await waitFor(() => storedJobs(data.absolute).get(job.id)?.checkpoint != null, 60_000),
+        "the job checkpoints",
+      );
+      first.child.kill("SIGKILL");
+      await first.exitWithin(20_000);
+    }
+    const checkpoint = JSON.parse(storedJobs(data.absolute).get(job.id)!.checkpoint!);
+    await using second = spawnSluice(args);
+    const origin = await second.origin();
+    const [, row] = await second.waitForLine(new RegExp(`job ${job.id} resumes after row (\\d+)`));
+    assert.equal(Number(row), checkpoint.rows);
+    const done = await waitForJob(origin, job.id);
+    assert.equal(done.rows, rows);
+    const result = await bytesOf(origin, done.result.url);
+    assert.deepEqual(result, await bytesOf(origin, "/export/items.ndjson"));
+    assert.equal(done.result.digest, await sha256Field(result));
   },
 });

@@ -1,47 +1,20 @@
 import assert from "node:assert/strict";
-import { DatabaseSync } from "node:sqlite";
-import { fileURLToPath } from "node:url";
 import { makeExportDb } from "../support/export_fixture.ts";
 import { waitFor } from "../support/http.ts";
 import {
   bytesOf,
+  dataFolder,
   gunzip,
   type Job,
   postJob,
   runJob,
   sha256Field,
+  storedJobs,
   waitForJob,
 } from "../support/jobs_fixture.ts";
 import { spawnSluice } from "../support/sluice_process.ts";
 
-const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const ROWS = 300_000;
-
-/** A data folder the spawned server may write (its --allow-write is ./data). */
-async function dataFolder() {
-  const relative = `data/test-jobs-${crypto.randomUUID()}`;
-  await Deno.mkdir(`${REPO}/${relative}`, { recursive: true });
-  return {
-    relative,
-    absolute: `${REPO}/${relative}`,
-    [Symbol.asyncDispose]: () => Deno.remove(`${REPO}/${relative}`, { recursive: true }),
-  };
-}
-
-/** Each job's state and checkpoint, read from jobs.db as a restarted server will. */
-function storedJobs(dir: string): Map<string, { state: string; checkpoint: string | null }> {
-  const db = new DatabaseSync(`${dir}/jobs.db`, { readOnly: true });
-  try {
-    const rows = db.prepare("SELECT id, state, checkpoint FROM jobs").all() as {
-      id: string;
-      state: string;
-      checkpoint: string | null;
-    }[];
-    return new Map(rows.map((r) => [r.id, r]));
-  } finally {
-    db.close();
-  }
-}
 
 const SPECS = [
   { table: "items", format: "csv" },

@@ -6,6 +6,8 @@
  */
 
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { fileURLToPath } from "node:url";
 import { makeExportDb } from "./export_fixture.ts";
 import { waitFor } from "./http.ts";
 import { startTestServer } from "./server.ts";
@@ -90,4 +92,32 @@ export async function jobsServer(rows: number, args: string[] = []) {
       await db[Symbol.asyncDispose]();
     },
   };
+}
+
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
+
+/** A data folder the spawned server may write (its --allow-write is ./data). */
+export async function dataFolder() {
+  const relative = `data/test-jobs-${crypto.randomUUID()}`;
+  await Deno.mkdir(`${REPO}/${relative}`, { recursive: true });
+  return {
+    relative,
+    absolute: `${REPO}/${relative}`,
+    [Symbol.asyncDispose]: () => Deno.remove(`${REPO}/${relative}`, { recursive: true }),
+  };
+}
+
+/** Each job's state and checkpoint, read from jobs.db as a restarted server will. */
+export function storedJobs(dir: string): Map<string, { state: string; checkpoint: string | null }> {
+  const db = new DatabaseSync(`${dir}/jobs.db`, { readOnly: true });
+  try {
+    const rows = db.prepare("SELECT id, state, checkpoint FROM jobs").all() as {
+      id: string;
+      state: string;
+      checkpoint: string | null;
+    }[];
+    return new Map(rows.map((r) => [r.id, r]));
+  } finally {
+    db.close();
+  }
 }
