@@ -25,11 +25,16 @@ const SPECS = [
 async function startJobsAndCheckpoint(origin: string, dir: string): Promise<Job[]> {
   const jobs: Job[] = [];
   for (const spec of SPECS) jobs.push(await (await postJob(origin, spec)).json());
+  let states: string[] = [];
   const checkpointed = await waitFor(() => {
     const stored = storedJobs(dir);
+    states = jobs.map((j) => stored.get(j.id)?.state ?? "?");
+    // A job that ended before its first checkpoint would never make one: stop waiting.
+    if (states.some((s) => s !== "running" && s !== "queued")) return true;
     return jobs.every((j) => stored.get(j.id)?.checkpoint != null);
   }, 60_000);
   assert.ok(checkpointed, "both jobs checkpoint within 60 s");
+  assert.deepEqual(states, ["running", "running"], "both jobs are still running when stopped");
   return jobs;
 }
 
