@@ -79,9 +79,23 @@ export async function gunzip(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-/** A server with `rows` demo items (and the extra tables) and jobs in a temp folder. */
+/**
+ * `endless`: a view of a billion numbered rows, made as they are read, so a
+ * job on it runs as long as a test needs it to (with `limit` it ends).
+ */
+const ENDLESS = `CREATE VIEW endless AS
+  WITH RECURSIVE n(id) AS (SELECT 1 UNION ALL SELECT id + 1 FROM n LIMIT 1000000000)
+  SELECT id FROM n`;
+
+/** A server with `rows` demo items, the extra tables, `endless`, and jobs in a temp folder. */
 export async function jobsServer(rows: number, args: string[] = []) {
   const db = await makeExportDb(rows);
+  const sqlite = new DatabaseSync(db.path);
+  try {
+    sqlite.exec(ENDLESS);
+  } finally {
+    sqlite.close();
+  }
   const server = await startTestServer(["--db", db.path, ...args]);
   return {
     db,
