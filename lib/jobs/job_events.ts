@@ -87,7 +87,12 @@ export function jobEvents(
           return send(job);
         }
         const wait = intervalMs - (performance.now() - lastSent);
-        if (wait <= 0) return send(job);
+        if (wait <= 0) {
+          // A timer that is due but has not run yet (the loop was busy) would send again.
+          clearTimeout(pending);
+          pending = undefined;
+          return send(job);
+        }
         // A burst of changes becomes one event with the latest state.
         pending ??= setTimeout(() => {
           pending = undefined;
