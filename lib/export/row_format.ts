@@ -28,7 +28,7 @@ export const ROW_FORMATS: Readonly<Record<RowFormatName, RowFormat>> = {
   json: { name: "json", extension: "json", contentType: "application/json" },
 };
 
-/** Options for {@linkcode serializeRows}. */
+/** Options for {@linkcode rowEncoder}. */
 export interface SerializeOptions {
   /** CSV only: start with a UTF-8 byte order mark, for spreadsheets. @default false */
   bom?: boolean;
@@ -56,8 +56,15 @@ export interface RowEncoder {
 }
 
 /**
- * Makes the encoder behind {@linkcode serializeRows}, for callers that drive
- * the batches themselves (the export chain: lib/export/row_encoder_stream.ts).
+ * Makes a format's encoder, driven a batch at a time by the export chain
+ * (lib/export/row_encoder_stream.ts).
+ *
+ * - `ndjson`: one JSON object per row, each line ending in `\n`.
+ * - `csv`: a header row, then one record per row, lines ending in CRLF.
+ * - `json`: one JSON array of objects, one per line; valid JSON once complete.
+ *
+ * Values are encoded by {@linkcode jsonValue} and {@linkcode csvField};
+ * values past the last column are ignored (the key a read adds).
  *
  * @param format The format.
  * @param columns The column names (at least one).
@@ -123,41 +130,6 @@ export function rowEncoder(
     },
     tail: () => separator === "\n" ? "]\n" : "\n]\n",
   };
-}
-
-/**
- * Serializes batches of rows. Each row is an array of values in `columns`
- * order (values past the last column are ignored).
- *
- * - `ndjson`: one JSON object per row, each line ending in `\n`.
- * - `csv`: a header row, then one record per row, lines ending in CRLF.
- * - `json`: one JSON array of objects, one per line; valid JSON once complete.
- *
- * Values are encoded by {@linkcode jsonValue} and {@linkcode csvField}.
- *
- * @param format The format.
- * @param columns The column names (at least one).
- * @param batches Batches of rows.
- * @param options The BOM.
- * @returns The text, one string per batch plus a head and a tail.
- * @example
- * ```ts
- * const text = [...serializeRows("csv", ["id", "note"], [[[1n, "a,b"]]])].join("");
- * // 'id,note\r\n1,"a,b"\r\n'
- * ```
- */
-export function* serializeRows(
-  format: RowFormatName,
-  columns: string[],
-  batches: Iterable<unknown[][]>,
-  options: SerializeOptions = {},
-): Generator<string, void, undefined> {
-  const encoder = rowEncoder(format, columns, options);
-  const head = encoder.head();
-  if (head !== "") yield head;
-  for (const batch of batches) yield encoder.batch(batch);
-  const tail = encoder.tail();
-  if (tail !== "") yield tail;
 }
 
 /** The members of an NDJSON error record (RFC 9457 problem details). */

@@ -301,7 +301,7 @@ export class RowReader {
         }
         return this.#row(record, () => this.#values(parseJsonRow(record)));
       case "json":
-        // serializeRows writes "[", then one object per line, then "]".
+        // The export writes "[", then one object per line, then "]" (lib/export/row_format.ts).
         if (record === "[" || record === "") return;
         if (record === "]" || record === "[]") {
           this.closed = true;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
-import { ndjsonErrorRecord, ROW_FORMATS, serializeRows } from "../../../lib/export/row_format.ts";
+import { ndjsonErrorRecord, ROW_FORMATS } from "../../../lib/export/row_format.ts";
+import { encodeRows } from "../../support/encode_rows.ts";
 
 const columns = ["id", "note", "n", "blob"];
 const batches: unknown[][][] = [
@@ -9,9 +10,9 @@ const batches: unknown[][][] = [
 ];
 
 const text = (format: "ndjson" | "csv" | "json", b = batches, bom = false) =>
-  [...serializeRows(format, columns, b, { bom })].join("");
+  encodeRows(format, columns, b, { bom });
 
-Deno.test("serializeRows() writes NDJSON, one object per line", () => {
+Deno.test("rowEncoder() writes NDJSON, one object per line", () => {
   assert.equal(
     text("ndjson"),
     '{"id":1,"note":"a, \\"b\\"","n":null,"blob":{"$base64":true,"encoded":"AQI="}}\n' +
@@ -21,7 +22,7 @@ Deno.test("serializeRows() writes NDJSON, one object per line", () => {
   assert.equal(text("ndjson", []), "");
 });
 
-Deno.test("serializeRows() writes CSV with a header and CRLF, readable by csv-parse", () => {
+Deno.test("rowEncoder() writes CSV with a header and CRLF, readable by csv-parse", () => {
   const csv = text("csv");
   assert.equal(
     csv,
@@ -40,7 +41,7 @@ Deno.test("serializeRows() writes CSV with a header and CRLF, readable by csv-pa
   assert.equal(text("csv", [], true), "\uFEFFid,note,n,blob\r\n");
 });
 
-Deno.test("serializeRows() writes one JSON array, valid once complete", () => {
+Deno.test("rowEncoder() writes one JSON array, valid once complete", () => {
   const json = text("json");
   assert.equal(
     json,
@@ -53,30 +54,11 @@ Deno.test("serializeRows() writes one JSON array, valid once complete", () => {
   assert.deepEqual(JSON.parse(text("json", [[], []])), []);
 });
 
-Deno.test("serializeRows() escapes column names", () => {
-  const out = [...serializeRows("ndjson", ['we"ird', "a,b"], [[[1n, 2n]]])].join("");
+Deno.test("rowEncoder() escapes column names", () => {
+  const out = encodeRows("ndjson", ['we"ird', "a,b"], [[[1n, 2n]]]);
   assert.equal(out, '{"we\\"ird":1,"a,b":2}\n');
-  const csv = [...serializeRows("csv", ['we"ird', "a,b"], [[[1n, 2n]]])].join("");
+  const csv = encodeRows("csv", ['we"ird', "a,b"], [[[1n, 2n]]]);
   assert.equal(csv, '"we""ird","a,b"\r\n1,2\r\n');
-});
-
-Deno.test("serializeRows() returns its source when it stops early", () => {
-  let returned = false;
-  const source = {
-    [Symbol.iterator]() {
-      return this;
-    },
-    next: () => ({ done: false as const, value: [[1n, "a", null, null]] }),
-    return() {
-      returned = true;
-      return { done: true as const, value: undefined };
-    },
-  };
-  const it = serializeRows("csv", columns, source);
-  it.next();
-  it.next();
-  it.return();
-  assert.equal(returned, true);
 });
 
 Deno.test("ROW_FORMATS has the content types", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
-import { serializeRows } from "../../../lib/export/row_format.ts";
+import { encodeRows } from "../../support/encode_rows.ts";
 import {
   exportUrl,
   formatBytes,
@@ -155,7 +155,7 @@ Deno.test("parseJsonRow() keeps the exact digits of integers beyond 2^53", () =>
 });
 
 Deno.test("RowReader counts CSV rows like csv-parse does, in pieces of any size", () => {
-  const text = [...serializeRows("csv", COLUMNS, [ROWS.slice(0, 25), ROWS.slice(25)])].join("");
+  const text = encodeRows("csv", COLUMNS, [ROWS.slice(0, 25), ROWS.slice(25)]);
   const records: string[][] = parse(text);
   const reader = readAll("csv", text, 5);
   assert.equal(reader.rows, ROWS.length);
@@ -165,12 +165,12 @@ Deno.test("RowReader counts CSV rows like csv-parse does, in pieces of any size"
   assert.equal(reader.lastValue("nope"), undefined);
   assert.equal(reader.incomplete, "");
   // With a byte order mark, the header is still the column names.
-  const bom = [...serializeRows("csv", COLUMNS, [ROWS], { bom: true })].join("");
+  const bom = encodeRows("csv", COLUMNS, [ROWS], { bom: true });
   assert.deepEqual(readAll("csv", bom).columns, COLUMNS);
 });
 
 Deno.test("RowReader counts NDJSON rows and keeps the error record apart", () => {
-  const text = [...serializeRows("ndjson", COLUMNS, [ROWS])].join("") +
+  const text = encodeRows("ndjson", COLUMNS, [ROWS]) +
     '{"$error":{"type":"about:blank","status":500,"title":"Internal Server Error",' +
     '"detail":"The export failed after 40 rows","rows":40,"after":40}}\n{"id":41,"no';
   const reader = readAll("ndjson", text, 3);
@@ -194,7 +194,7 @@ Deno.test("RowReader counts NDJSON rows and keeps the error record apart", () =>
 });
 
 Deno.test("RowReader reads the JSON array one object per line and sees it close", () => {
-  const text = [...serializeRows("json", COLUMNS, [ROWS.slice(0, 3), ROWS.slice(3)])].join("");
+  const text = encodeRows("json", COLUMNS, [ROWS.slice(0, 3), ROWS.slice(3)]);
   const reader = readAll("json", text, 2);
   assert.equal(reader.rows, 40);
   assert.equal(reader.closed, true);
@@ -206,14 +206,14 @@ Deno.test("RowReader reads the JSON array one object per line and sees it close"
   assert.equal(cut.rows, 6);
   assert.equal(cut.closed, false);
   assert.equal(cut.lastValue("id"), "6");
-  const empty = readAll("json", [...serializeRows("json", COLUMNS, [])].join(""));
+  const empty = readAll("json", encodeRows("json", COLUMNS, []));
   assert.equal(empty.rows, 0);
   assert.equal(empty.closed, true);
   assert.equal(empty.lastValue("id"), undefined);
 });
 
 Deno.test("RowReader resumes after a big integer key with its exact digits", () => {
-  const text = [...serializeRows("ndjson", ["id"], [[[9007199254740993n]]])].join("");
+  const text = encodeRows("ndjson", ["id"], [[[9007199254740993n]]]);
   assert.equal(readAll("ndjson", text).lastValue("id"), "9007199254740993");
 });
 
