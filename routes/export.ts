@@ -10,6 +10,8 @@ import { attachment } from "../lib/http/content_disposition.ts";
 import type { ExportSource } from "../lib/export/export_source.ts";
 import { HttpError } from "../lib/http/http_error.ts";
 import { emptyBody } from "../lib/http/empty_body.ts";
+import { escapeHtml } from "../lib/http/escape_html.ts";
+import { listingResponse, listingType } from "../lib/http/html_or_json.ts";
 import { preferredType } from "../lib/http/negotiate.ts";
 import type { Handler, RouteSpec } from "../lib/http/router.ts";
 import { ROW_FORMATS, type RowFormatName } from "../lib/export/row_format.ts";
@@ -155,10 +157,7 @@ export function exportDataHandler(options: ExportOptions): Handler {
  */
 export function exportIndexHandler(options: ExportOptions): Handler {
   return async (req) => {
-    const type = preferredType(req, ["text/html", "application/json"]);
-    if (type === undefined) {
-      throw new HttpError(406, "The table index is available as text/html or application/json");
-    }
+    const type = listingType(req, "The table index is");
     const { source } = options;
     const tables = [];
     for (const { name, type } of await source.listTables()) {
@@ -183,12 +182,12 @@ export function exportIndexHandler(options: ExportOptions): Handler {
         links,
       });
     }
-    const headers = { "cache-control": "no-cache", vary: "accept" };
-    if (type === "application/json") return Response.json({ tables }, { headers });
-    const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    if (type === "application/json") return listingResponse(type, { tables });
     const rows = tables.map((t) =>
-      `<tr><td>${escape(t.name)}</td><td>${t.type}</td><td>${t.rows ?? "—"}</td><td>${
-        Object.entries(t.links).map(([f, href]) => `<a href="${escape(href)}">${f}</a>`).join(" ")
+      `<tr><td>${escapeHtml(t.name)}</td><td>${t.type}</td><td>${t.rows ?? "—"}</td><td>${
+        Object.entries(t.links)
+          .map(([f, href]) => `<a href="${escapeHtml(href)}">${f}</a>`)
+          .join(" ")
       }</td></tr>`
     );
     const html = `<!doctype html>
@@ -199,9 +198,7 @@ export function exportIndexHandler(options: ExportOptions): Handler {
 ${rows.join("\n")}
 </tbody></table></body></html>
 `;
-    return new Response(html, {
-      headers: { ...headers, "content-type": "text/html; charset=utf-8" },
-    });
+    return listingResponse(type, html);
   };
 }
 

@@ -14,10 +14,43 @@ export interface HtmlOrJson {
   json(): unknown;
 }
 
+/** What a listing is sent as. */
+export type ListingType = "text/html" | "application/json";
+
 /**
- * Answers with HTML or JSON by `Accept` (HTML when both are equally
- * welcome), with `Vary: Accept` and `Cache-Control: no-cache`: a listing
- * changes whenever the folder or database does.
+ * Picks HTML or JSON by `Accept` (HTML when both are equally welcome).
+ *
+ * @param req The request.
+ * @param subject The start of the 406 message, such as `"Listings are"`.
+ * @returns The type to answer with.
+ * @throws {HttpError} 406 when the client accepts neither.
+ */
+export function listingType(req: Request, subject: string): ListingType {
+  const type = preferredType(req, ["text/html", "application/json"]);
+  if (type === undefined) {
+    throw new HttpError(406, `${subject} available as text/html or application/json`);
+  }
+  return type as ListingType;
+}
+
+/**
+ * A listing's response, with `Vary: Accept` and `Cache-Control: no-cache`:
+ * a listing changes whenever the folder or database does.
+ *
+ * @param type From {@linkcode listingType}.
+ * @param body The value to send as JSON, or the HTML page.
+ * @returns The response.
+ */
+export function listingResponse(type: ListingType, body: unknown): Response {
+  const headers = { "cache-control": "no-cache", vary: "accept" };
+  if (type === "application/json") return Response.json(body, { headers });
+  return new Response(String(body), {
+    headers: { ...headers, "content-type": "text/html; charset=utf-8" },
+  });
+}
+
+/**
+ * Answers with HTML or JSON by `Accept`, rendering only the one chosen.
  *
  * @param req The request.
  * @param subject The start of the 406 message, such as `"Listings are"`.
@@ -34,13 +67,9 @@ export async function htmlOrJson(
   subject: string,
   render: HtmlOrJson,
 ): Promise<Response> {
-  const type = preferredType(req, ["text/html", "application/json"]);
-  if (type === undefined) {
-    throw new HttpError(406, `${subject} available as text/html or application/json`);
-  }
-  const headers = { "cache-control": "no-cache", vary: "accept" };
-  if (type === "application/json") return Response.json(await render.json(), { headers });
-  return new Response(await render.html(), {
-    headers: { ...headers, "content-type": "text/html; charset=utf-8" },
-  });
+  const type = listingType(req, subject);
+  return listingResponse(
+    type,
+    type === "application/json" ? await render.json() : await render.html(),
+  );
 }
