@@ -33,6 +33,7 @@ const OPTIONAL_SECTIONS = [
   "./postgres_bench.ts",
   "./zip_bench.ts",
   "./jobs_bench.ts",
+  "./counts_bench.ts",
 ];
 
 const repoRoot = new URL("..", import.meta.url).pathname.replace(/\/$/, "");

@@ -15,7 +15,7 @@ import { runProgram } from "./tools.ts";
 const PROBES = 10;
 
 /** Milliseconds for one GET /healthz on a new connection (curl's own timing when there is curl). */
-async function probeHealthz(ctx: BenchContext, origin: string): Promise<number> {
+export async function probeHealthz(ctx: BenchContext, origin: string): Promise<number> {
   if (ctx.tools.curl !== undefined) {
     const args = ["-s", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", `${origin}/healthz`];
     const res = await runProgram(ctx.tools.curl, args, 30_000);

@@ -69,6 +69,7 @@ export function exportRoutes(options: ExportOptions): RouteSpec[] {
       pathname: "/export-data",
       handler: exportDataHandler(options),
       streaming: true,
+      admitHead: true,
     },
     { name: "export", methods: ["GET"], pathname: "/export", handler: toIndex },
     {
@@ -83,6 +84,7 @@ export function exportRoutes(options: ExportOptions): RouteSpec[] {
       pathname: "/export/:name",
       handler: exportHandler(options),
       streaming: true,
+      admitHead: true,
     },
   ];
 }

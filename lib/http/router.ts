@@ -27,6 +27,11 @@ export interface Route {
    * they count against --max-streams and get the stall timeout and rate limit.
    */
   streaming: boolean;
+  /**
+   * Whether its HEAD answers cost work worth limiting too (an export counts
+   * its rows for `X-Total-Rows`): they take a stream slot while answered.
+   */
+  admitHead: boolean;
 }
 
 /**
@@ -47,6 +52,8 @@ export interface RouteSpec {
   handler: Handler;
   /** See {@linkcode Route.streaming}. @default false */
   streaming?: boolean;
+  /** See {@linkcode Route.admitHead}. @default false */
+  admitHead?: boolean;
 }
 
 /** What a request path and method matched. */
@@ -127,6 +134,7 @@ export class Router {
       exec: compile(route.pathname, pattern),
       handler: route.handler,
       streaming: route.streaming ?? false,
+      admitHead: route.admitHead ?? false,
     });
     return this;
   }

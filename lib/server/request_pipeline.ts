@@ -63,6 +63,8 @@ export function createHandler(
     const route: Route | undefined = match.kind === "route" ? match.route : undefined;
     // Streams are limited (slots, stall timeout, rate) when they are GET bodies.
     const streaming = route?.streaming === true && req.method === "GET";
+    // A HEAD that costs a query (an export's count) is admitted like its GET.
+    const admitted = streaming || (route?.admitHead === true && req.method === "HEAD");
     let slot: Slot | undefined;
     let response: Response;
     try {
@@ -74,7 +76,7 @@ export function createHandler(
       }
       const client = clientAddress(req, info, options.clientIpHeader);
       setRequestClient(req, client);
-      if (streaming) slot = admit(client);
+      if (admitted) slot = admit(client);
       response = await match.route.handler(req, match.params);
     } catch (error) {
       response = errorResponse(error);

@@ -3,6 +3,7 @@
  * (429), and `--rate-limit` / `--rate-limit-after`.
  */
 import assert from "node:assert/strict";
+import { makeExportDb } from "../support/export_fixture.ts";
 import { parseMetrics, sampleValue } from "../support/prom_text.ts";
 import { makeTempTree, startTestServer } from "../support/server.ts";
 
@@ -94,6 +95,56 @@ Deno.test("--max-streams 2: a third stream gets 503 before it starts; /healthz a
     assert.equal(res.status, 200);
     assert.deepEqual(new Uint8Array(await res.arrayBuffer()), PATTERNED);
     await second.release();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--max-streams 1: a HEAD of an export (a row count) takes a slot; a HEAD of a file does not", async () => {
+  const dir = await mediaDir();
+  await using db = await makeExportDb(300, false);
+  try {
+    await using server = await startTestServer([
+      "--media-dir",
+      dir,
+      "--db",
+      db.path,
+      "--max-streams",
+      "1",
+      "--max-streams-per-client",
+      "0",
+    ]);
+    const head = (path: string) => fetch(`${server.origin}${path}`, { method: "HEAD" });
+    const held = await hold(`${server.origin}/media/big.bin`);
+    try {
+      for (const path of ["/export/items.csv?after=0", "/export-data"]) {
+        const refused = await head(path);
+        assert.equal(refused.status, 503, path);
+        assert.equal(refused.headers.get("retry-after"), "5");
+        assert.equal(refused.headers.get("x-total-rows"), null);
+        await refused.body?.cancel();
+      }
+      const file = await head("/media/one.bin");
+      assert.equal(file.status, 200);
+      assert.equal(file.headers.get("content-length"), String(MiB));
+    } finally {
+      await held.release();
+    }
+    await server.waitForLog(/ GET \/media\/big\.bin 200 \d+B [\d.]+ms aborted$/);
+    // Each HEAD gives its slot back as it is answered: one slot serves them in turn.
+    for (const after of [0, 100, 299]) {
+      const res = await head(`/export/items.csv?after=${after}`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("x-total-rows"), String(300 - after));
+      await res.body?.cancel();
+    }
+    const scrape = await fetch(`${server.origin}/metrics`);
+    const families = parseMetrics(await scrape.text());
+    assert.equal(sampleValue(families, "sluice_active_streams"), 0);
+    assert.equal(
+      sampleValue(families, "sluice_refused_streams_total", { reason: "server-full" }),
+      2,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -48,7 +48,7 @@ export class SqliteSource implements ExportSource {
   constructor(db: DatabaseSync, path: string, options: SqliteSourceOptions = {}) {
     this.#db = db;
     this.#path = path;
-    this.#counts = new RowCounts(db);
+    this.#counts = new RowCounts(db, path, { sliceMs: options.sliceMs });
     this.#options = options;
   }
 
@@ -60,21 +60,24 @@ export class SqliteSource implements ExportSource {
     return settle(() => describeTable(this.#db, name));
   }
 
-  countRows(table: string): Promise<number> {
-    return settle(() => this.#counts.get(table));
+  async countRows(table: string): Promise<number> {
+    const { key } = await this.describeTable(table);
+    return await this.#counts.count({ table, key });
   }
 
-  /** A whole table's count comes from the cache; a part's is counted in the read's snapshot. */
-  openRows(query: TableQuery, options: ReaderOptions = {}): Promise<RowStream> {
-    return settle(() => {
-      const whole = query.after === undefined && query.limit === undefined;
-      const cached = options.count && whole ? this.#counts.get(query.table) : undefined;
-      const reader = new TableReader(this.#path, query, {
-        batchRows: this.#options.batchRows,
-        count: options.count && !whole,
-      });
+  /**
+   * Counts come from {@linkcode RowCounts}, which reads at most one stride of
+   * rows per request once it knows a table, instead of a `count(*)` that
+   * would hold the event loop. Like the whole-table count before them, they
+   * are taken just before the read's snapshot, not in it: a commit in between
+   * can make the count differ from the rows sent (and the export then fails).
+   */
+  async openRows(query: TableQuery, options: ReaderOptions = {}): Promise<RowStream> {
+    const total = options.count ? await this.#counts.count(query) : undefined;
+    return await settle(() => {
+      const reader = new TableReader(this.#path, query, { batchRows: this.#options.batchRows });
       const rows = rowBatches(reader, { sliceMs: this.#options.sliceMs ?? 20 });
-      return { total: cached ?? rows.total, batches: rows.batches };
+      return { total, batches: rows.batches };
     });
   }
 
@@ -83,6 +86,7 @@ export class SqliteSource implements ExportSource {
   }
 
   close(): Promise<void> {
+    this.#counts.close();
     if (this.#db.isOpen) this.#db.close();
     return Promise.resolve();
   }
