@@ -19,6 +19,7 @@ import { RowEncoderStream } from "../lib/export/row_encoder_stream.ts";
 import { type ExportLimits, ExportLimitStream } from "../lib/export/export_limits.ts";
 import { exportResponse } from "../lib/export/export_response.ts";
 import { parseAfter, parseFlag, parseLimit } from "../lib/export/export_params.ts";
+import { splitTableName, tableLink } from "../lib/export/table_path.ts";
 import { pickColumns, type TableInfo } from "../lib/export/table_schema.ts";
 
 /** Options for the export handlers. */
@@ -163,8 +164,11 @@ export function exportIndexHandler(options: ExportOptions): Handler {
     const { source } = options;
     const tables = [];
     for (const { name, type } of await source.listTables()) {
-      const href = encodeURIComponent(name);
-      const links = { ndjson: `${href}.ndjson`, csv: `${href}.csv`, json: `${href}.json` };
+      const links = {
+        ndjson: tableLink(name, "ndjson"),
+        csv: tableLink(name, "csv"),
+        json: tableLink(name, "json"),
+      };
       let info: TableInfo | undefined;
       let rows: number | null = null;
       try {
@@ -246,7 +250,7 @@ async function exportRows(req: Request, options: ExportOptions, plan: ExportPlan
   });
 }
 
-/** `items.csv` → table `items`, format `csv` — unless a table is named `items.csv`. */
+/** The decoded segment as a table and format (lib/export/table_path.ts). */
 async function splitName(
   source: ExportSource,
   raw: string,
@@ -257,11 +261,8 @@ async function splitName(
   } catch {
     throw new HttpError(400, `Cannot decode the table name ${JSON.stringify(raw)}`);
   }
-  const match = /^(.+)\.(ndjson|csv|json)$/.exec(name);
-  if (match === null || (await source.listTables()).some((t) => t.name === name)) {
-    return { table: name };
-  }
-  return { table: match[1], format: match[2] as RowFormatName };
+  const names = new Set((await source.listTables()).map((t) => t.name));
+  return splitTableName(name, (n) => names.has(n));
 }
 
 function chooseFormat(req: Request, url: URL, extension?: RowFormatName): RowFormatName {
