@@ -8,6 +8,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { checkQuery, type TableQuery } from "../export_source.ts";
 import { quoteIdent } from "../quote_ident.ts";
+import { pageRows, valueBytes } from "./page_size.ts";
 
 export type { TableQuery };
 
@@ -20,6 +21,14 @@ export interface TableReaderOptions {
    * O(rows read) — costly for views, which must be run to be counted. @default false
    */
   count?: boolean;
+  /**
+   * The bytes of values a batch aims to stay under (text and BLOBs by their
+   * length). A keyed read sizes its first page by the values' lengths, read
+   * without the values, and each later one as if every row were as wide as
+   * the widest of the page before; a keyless read stops at the row that passes
+   * it. A batch has at least one row, however wide. @default 1 MiB
+   */
+  batchBytes?: number;
 }
 
 /**
@@ -46,6 +55,9 @@ export class TableReader implements IterableIterator<unknown[][]> {
   readonly total: number | undefined;
   readonly #db: DatabaseSync;
   readonly #batchRows: number;
+  readonly #batchBytes: number;
+  /** Rows for the next keyed page: fewer after a page of wide rows. */
+  #pageRows: number;
   #first: StatementSync | undefined;
   #next: StatementSync | undefined;
   #rows: Iterator<unknown> | undefined;
@@ -65,6 +77,8 @@ export class TableReader implements IterableIterator<unknown[][]> {
   constructor(path: string, query: TableQuery, options: TableReaderOptions = {}) {
     checkQuery(query);
     this.#batchRows = options.batchRows ?? 1000;
+    this.#batchBytes = options.batchBytes ?? 1024 * 1024;
+    this.#pageRows = this.#batchRows;
     this.#after = query.after;
     this.#remaining = query.limit ?? Infinity;
     this.#table = JSON.stringify(query.table);
@@ -96,6 +110,7 @@ export class TableReader implements IterableIterator<unknown[][]> {
       }
       // The first page has no lower bound: the smallest rowid is a legal key.
       this.#first = this.#prepare(`${select}, ${key} FROM ${table} ORDER BY ${key} LIMIT ?`);
+      if (this.#batchBytes > 0) this.#pageRows = this.#firstPageRows(query, table, key);
       this.#next = this.#prepare(
         `${select}, ${key} FROM ${table} WHERE ${key} > ? ORDER BY ${key} LIMIT ?`,
       );
@@ -138,7 +153,7 @@ export class TableReader implements IterableIterator<unknown[][]> {
   }
 
   #page(): unknown[][] {
-    const n = Math.min(this.#batchRows, this.#remaining);
+    const n = Math.min(this.#pageRows, this.#remaining);
     if (n <= 0) return [];
     const rows =
       (this.#after === undefined
@@ -149,13 +164,41 @@ export class TableReader implements IterableIterator<unknown[][]> {
       const last = rows[rows.length - 1];
       this.#after = last[last.length - 1] as bigint;
     }
+    let widest = 0;
+    for (const row of rows) widest = Math.max(widest, valueBytes(row));
+    this.#pageRows = pageRows(this.#batchRows, this.#batchBytes, widest);
     return rows;
+  }
+
+  /**
+   * Rows of the first page that fit the byte budget, from the values' lengths
+   * (which SQLite reads without loading the values): nothing is known of the
+   * rows' width before it. Later pages go by the widest row of the one before.
+   */
+  #firstPageRows(query: TableQuery, table: string, key: string): number {
+    const width = query.columns.map((c) => `coalesce(octet_length(${quoteIdent(c)}), 0)`)
+      .join(" + ");
+    const where = query.after === undefined ? "" : ` WHERE ${key} > ?`;
+    const statement = this.#db.prepare(
+      `SELECT ${width} AS n FROM ${table}${where} ORDER BY ${key} LIMIT ?`,
+    );
+    const args = query.after === undefined ? [] : [query.after];
+    const n = Math.min(this.#batchRows, this.#remaining);
+    let bytes = 0;
+    let rows = 0;
+    for (const { n: width } of statement.all(...args, n) as { n: number }[]) {
+      bytes += width;
+      if (bytes > this.#batchBytes) return Math.max(rows, 1);
+      rows++;
+    }
+    return this.#batchRows;
   }
 
   #walk(): unknown[][] {
     const batch: unknown[][] = [];
     const n = Math.min(this.#batchRows, this.#remaining);
-    while (batch.length < n) {
+    let bytes = 0;
+    while (batch.length < n && bytes < this.#batchBytes) {
       const result = this.#rows!.next();
       if (result.done) {
         throw new Error(
@@ -168,6 +211,7 @@ export class TableReader implements IterableIterator<unknown[][]> {
         break;
       }
       batch.push(row);
+      bytes += valueBytes(row);
     }
     this.#remaining -= batch.length;
     return batch;
