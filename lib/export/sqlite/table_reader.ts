@@ -58,6 +58,8 @@ export class TableReader implements IterableIterator<unknown[][]> {
   readonly #batchBytes: number;
   /** Rows for the next keyed page: fewer after a page of wide rows. */
   #pageRows: number;
+  /** Sizes the first page; run by the first `next()`, so a reader never read (HEAD) skips it. */
+  #sizeFirstPage: (() => number) | undefined;
   #first: StatementSync | undefined;
   #next: StatementSync | undefined;
   #rows: Iterator<unknown> | undefined;
@@ -110,7 +112,9 @@ export class TableReader implements IterableIterator<unknown[][]> {
       }
       // The first page has no lower bound: the smallest rowid is a legal key.
       this.#first = this.#prepare(`${select}, ${key} FROM ${table} ORDER BY ${key} LIMIT ?`);
-      if (this.#batchBytes > 0) this.#pageRows = this.#firstPageRows(query, table, key);
+      if (this.#batchBytes > 0) {
+        this.#sizeFirstPage = () => this.#firstPageRows(query, table, key);
+      }
       this.#next = this.#prepare(
         `${select}, ${key} FROM ${table} WHERE ${key} > ? ORDER BY ${key} LIMIT ?`,
       );
@@ -153,6 +157,10 @@ export class TableReader implements IterableIterator<unknown[][]> {
   }
 
   #page(): unknown[][] {
+    if (this.#sizeFirstPage !== undefined) {
+      this.#pageRows = this.#sizeFirstPage();
+      this.#sizeFirstPage = undefined;
+    }
     const n = Math.min(this.#pageRows, this.#remaining);
     if (n <= 0) return [];
     const rows =
