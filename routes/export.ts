@@ -222,7 +222,7 @@ async function exportRows(req: Request, options: ExportOptions, plan: ExportPlan
     key: table.key,
     after: plan.after,
     limit: plan.limit,
-  }, { count: table.type === "table" });
+  }, { count: table.type === "table", rows: req.method !== "HEAD" });
   if (rows.total !== undefined) headers.set("x-total-rows", String(rows.total));
   const limits = options.limits ?? { maxRows: 0, maxBytes: 0, maxSeconds: 0 };
   if (limits.maxRows > 0 && rows.total !== undefined && rows.total > limits.maxRows) {

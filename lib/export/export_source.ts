@@ -45,6 +45,12 @@ export interface ReaderOptions {
    * @default false
    */
   count?: boolean;
+  /**
+   * False when only the count is wanted (a HEAD): a backend that can count
+   * without starting the read (SQLite's cached counts) may then leave
+   * `batches` empty. @default true
+   */
+  rows?: boolean;
 }
 
 /**

@@ -74,6 +74,10 @@ export class SqliteSource implements ExportSource {
    */
   async openRows(query: TableQuery, options: ReaderOptions = {}): Promise<RowStream> {
     const total = options.count ? await this.#counts.count(query) : undefined;
+    if (total !== undefined && options.rows === false) {
+      // A HEAD: the count is all it needs, and the reader's connection would be opened for nothing.
+      return { total, batches: new ReadableStream({ start: (c) => c.close() }) };
+    }
     return await settle(() => {
       const reader = new TableReader(this.#path, query, { batchRows: this.#options.batchRows });
       const rows = rowBatches(reader, { sliceMs: this.#options.sliceMs ?? 20 });
