@@ -20,7 +20,7 @@ const FORMATS = ["ndjson", "csv"] as const;
 type Format = typeof FORMATS[number];
 
 /** One export as a client saw it. */
-interface Transfer {
+export interface Transfer {
   status: number;
   bytes: number;
   /** Seconds to the first body byte, and to the end. */
@@ -28,8 +28,15 @@ interface Transfer {
   total: number;
 }
 
-/** Downloads `url` once, to `out` (a file, or /dev/null), with curl when there is one. */
-async function transfer(ctx: BenchContext, url: string, out = "/dev/null"): Promise<Transfer> {
+/**
+ * Downloads `url` once, to `out` (a file, or /dev/null), with curl when there
+ * is one; the exports and postgres sections share it.
+ */
+export async function transfer(
+  ctx: BenchContext,
+  url: string,
+  out = "/dev/null",
+): Promise<Transfer> {
   if (ctx.tools.curl !== undefined) {
     const format = "%{http_code} %{size_download} %{time_starttransfer} %{time_total}";
     const res = await runProgram(ctx.tools.curl, ["-s", "-o", out, "-w", format, url], 120_000);

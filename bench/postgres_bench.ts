@@ -10,37 +10,13 @@
 import { createDemoDatabase } from "../lib/export/sqlite/demo_db.ts";
 import { createPostgresDemo } from "../lib/export/postgres/postgres_demo.ts";
 import { startPgCluster } from "../tests/support/postgres.ts";
+import { transfer } from "./export_bench.ts";
 import { median } from "./files_bench.ts";
 import { memoryKiB as memory, sha256File as sha256 } from "./rss.ts";
-import type { BenchContext, Row, Section } from "./section.ts";
+import type { Row, Section } from "./section.ts";
 import type { ServerProcess } from "./server_process.ts";
-import { runProgram } from "./tools.ts";
 
 const ROWS = 1_000_000;
-
-/** One NDJSON export as a client saw it: status, bytes, seconds to first byte and to the end. */
-async function download(ctx: BenchContext, url: string, out = "/dev/null") {
-  if (ctx.tools.curl !== undefined) {
-    const format = "%{http_code} %{size_download} %{time_starttransfer} %{time_total}";
-    const res = await runProgram(ctx.tools.curl, ["-s", "-o", out, "-w", format, url], 120_000);
-    if (res.code !== 0) throw new Error(`curl ${url} failed (${res.code}): ${res.stderr}`);
-    const [status, bytes, firstByte, total] = res.stdout.trim().split(" ").map(Number);
-    return { status, bytes, firstByte, total };
-  }
-  const started = performance.now();
-  const res = await fetch(url, { headers: { "accept-encoding": "identity" } });
-  let firstByte = 0, bytes = 0;
-  const parts: Uint8Array<ArrayBuffer>[] = [];
-  for await (const chunk of res.body! as ReadableStream<Uint8Array<ArrayBuffer>>) {
-    if (bytes === 0) firstByte = (performance.now() - started) / 1000;
-    bytes += chunk.byteLength;
-    if (out !== "/dev/null") parts.push(chunk);
-  }
-  if (out !== "/dev/null") {
-    await Deno.writeFile(out, new Uint8Array(await new Blob(parts).arrayBuffer()));
-  }
-  return { status: res.status, bytes, firstByte, total: (performance.now() - started) / 1000 };
-}
 
 /** PostgreSQL beside SQLite, both behind Sluice. */
 export const section: Section = {
@@ -71,11 +47,11 @@ export const section: Section = {
     const idle = new Map<string, number | undefined>();
     const hashes = new Set<string>();
     for (const [label, server] of servers) {
-      await download(ctx, `${server.origin}/export/items.ndjson?limit=20000`);
+      await transfer(ctx, `${server.origin}/export/items.ndjson?limit=20000`);
       idle.set(label, (await memory(server.measuredPid)).rss);
       // The same bytes from both (and a warm-up over the whole table).
       const out = `${ctx.workDir}/postgres-check.ndjson`;
-      const got = await download(ctx, `${server.origin}/export/items.ndjson`, out);
+      const got = await transfer(ctx, `${server.origin}/export/items.ndjson`, out);
       if (got.status !== 200) throw new Error(`${label} answered ${got.status}`);
       hashes.add(await sha256(out));
       await Deno.remove(out);
@@ -87,7 +63,7 @@ export const section: Section = {
     for (let round = 0; round < ctx.rounds; round++) {
       for (let i = 0; i < servers.length; i++) {
         const [label, server] = servers[(i + round) % servers.length];
-        const got = await download(ctx, `${server.origin}/export/items.ndjson`);
+        const got = await transfer(ctx, `${server.origin}/export/items.ndjson`);
         add(`rows/s ${label}`, ROWS / got.total);
         add(`ttfb ${label}`, got.firstByte * 1000);
         ctx.log(`  round ${round + 1} ${label}: ${got.total.toFixed(2)} s`);
