@@ -33,20 +33,7 @@ export interface MeterOptions {
   stallWatch?: StallWatch;
   /** Paces the body (`--rate-limit`). @default undefined */
   throttle?: Throttle;
-  /** Marked chunks are released only once the body has sent more than this. @default RELEASE_AFTER */
-  releaseAfter?: number;
 }
-
-/**
- * Releasing a chunk is not free: the runtime then frees its memory at once,
- * and the next chunk's fresh memory is faulted in page by page. For a 1 MiB
- * file that cost a quarter of the server's time on the main thread (bench
- * `small`, 2026-12-02: 1,030 → 770 µs a request without it). A body this
- * short leaves its few buffers to the garbage collector; a long download,
- * whose buffers would pile up (75-85 MiB of RSS for 1 GiB), still releases
- * every chunk after its first 8 MiB.
- */
-export const RELEASE_AFTER = 8 * 1024 * 1024;
 
 /**
  * The error a body is cut off with on purpose (a stalled client, a shutdown):
@@ -98,7 +85,7 @@ export function meterResponse(
     queueMicrotask(() => onEnd({ outcome: "complete", bytes: 0, error: undefined }));
     return { response, abort: () => {} };
   }
-  const { throttle, releaseAfter = RELEASE_AFTER } = options;
+  const { throttle } = options;
   const reader = response.body.getReader();
   let ended = false;
   let bytes = 0;
@@ -136,7 +123,7 @@ export function meterResponse(
       stall?.busy();
       // Deno.serve asks for a chunk only once it holds the previous one: a
       // marked buffer can go now instead of at the next garbage collection.
-      if (previous !== undefined && bytes > releaseAfter) releaseChunk(previous);
+      if (previous !== undefined) releaseChunk(previous);
       previous = undefined;
       let chunk = rest;
       rest = undefined;
