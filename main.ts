@@ -6,6 +6,12 @@
  * @module
  */
 
+import { AccessControl } from "./lib/access/access_control.ts";
+import { Cors } from "./lib/access/cors.ts";
+import { FailureCounter } from "./lib/access/failure_counter.ts";
+import { principalOf } from "./lib/access/principal.ts";
+import { importSigningKey } from "./lib/access/signed_link.ts";
+import { TokenFile } from "./lib/access/token_file.ts";
 import type { CompressionOptions } from "./lib/http/compression.ts";
 import { type Config, ConfigError } from "./lib/server/config.ts";
 import { parseConfig, usage } from "./lib/server/parse_config.ts";
@@ -29,6 +35,7 @@ import { pageRoutes } from "./routes/page.ts";
 import { exportRoutes } from "./routes/export.ts";
 import { jobsRoutes } from "./routes/jobs.ts";
 import { JobManager } from "./lib/jobs/job_manager.ts";
+import { signRoutes } from "./routes/sign.ts";
 import { streamDataRoutes } from "./routes/stream_data.ts";
 
 /** Options for {@linkcode startServer} beyond the config. */
@@ -70,6 +77,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const notice = config.logFormat === "json"
     ? (message: string) => log(logJson({ time: new Date().toISOString(), message }))
     : log;
+  const { tokens, signingKey } = await readAccess(config, log);
   const source = await openExportSource({
     databaseUrl: config.databaseUrl,
     poolSize: config.dbPoolSize,
@@ -104,8 +112,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const metrics = new Metrics();
   metrics.watchJobs(() => jobs.stats());
   const files = new OpenFileCache(realMedia, { maxEntries: config.openFileCache });
+  const access = tokens === undefined && signingKey === undefined ? undefined : new AccessControl({
+    tokens,
+    signingKey,
+    failures: new FailureCounter(config.maxAuthFailures),
+  });
   // Each family owns its URLs; the order is the order they are tried in.
-  const router = new Router([
+  const router: Router = new Router([
     ...pageRoutes({ compression }),
     ...healthRoutes(health),
     ...metricsRoutes(metrics),
@@ -127,6 +140,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       csvSafe: config.csvSafe,
     }),
     ...jobsRoutes({ jobs, source, compression, csvSafe: config.csvSafe }),
+    ...signRoutes({
+      key: signingKey,
+      mayGet: async (req, target): Promise<boolean> =>
+        await access?.mayGet(principalOf(req), router, target) ?? true,
+    }),
   ]);
   const inFlight = new InFlight();
   const stallWatch = new StallWatch(config.stallTimeout * 1000);
@@ -137,6 +155,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   const handler = createHandler({
     router,
+    access,
+    cors: new Cors(config.corsOrigin),
     health,
     compression,
     metrics,
@@ -208,6 +228,28 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     shutdown,
     [Symbol.asyncDispose]: shutdown,
   };
+}
+
+/** The tokens file and the signing key, each when the config names one. */
+async function readAccess(
+  config: Config,
+  log: (line: string) => void,
+): Promise<{ tokens?: TokenFile; signingKey?: CryptoKey }> {
+  let tokens: TokenFile | undefined;
+  let signingKey: CryptoKey | undefined;
+  if (config.tokensFile !== "") {
+    tokens = new TokenFile(config.tokensFile, { log });
+    await tokens.load().catch((error) => {
+      throw new ConfigError(`--tokens-file: cannot read "${config.tokensFile}": ${error.message}`);
+    });
+  }
+  if (config.signingKeyFile !== "") {
+    const path = config.signingKeyFile;
+    signingKey = await Deno.readTextFile(path).then(importSigningKey).catch((error) => {
+      throw new ConfigError(`--signing-key-file: cannot use "${path}": ${error.message}`);
+    });
+  }
+  return { tokens, signingKey };
 }
 
 /** The certificate and key for `Deno.serve`, or nothing for plain HTTP. */

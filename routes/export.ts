@@ -63,6 +63,8 @@ const EXPOSED = "X-Total-Rows, Content-Disposition";
  */
 export function exportRoutes(options: ExportOptions): RouteSpec[] {
   const toIndex = () => new Response(null, { status: 301, headers: { location: "/export/" } });
+  // The index names every table: only a token for all of them sees it.
+  const all = { scope: "export" };
   return [
     {
       name: "export-data",
@@ -71,13 +73,15 @@ export function exportRoutes(options: ExportOptions): RouteSpec[] {
       handler: exportDataHandler(options),
       streaming: true,
       admitHead: true,
+      access: { scope: "export", resource: () => "items" },
     },
-    { name: "export", methods: ["GET"], pathname: "/export", handler: toIndex },
+    { name: "export", methods: ["GET"], pathname: "/export", handler: toIndex, access: all },
     {
       name: "export",
       methods: ["GET"],
       pathname: "/export/",
       handler: exportIndexHandler(options),
+      access: all,
     },
     {
       name: "export",
@@ -86,6 +90,12 @@ export function exportRoutes(options: ExportOptions): RouteSpec[] {
       handler: exportHandler(options),
       streaming: true,
       admitHead: true,
+      // `export:items` reaches the table the handler will export, extension or not.
+      access: {
+        scope: "export",
+        resource: async (_req, params) =>
+          (await splitName(options.source, params.name ?? "")).table,
+      },
     },
   ];
 }

@@ -18,6 +18,8 @@ export function healthRoutes(state: HealthState): RouteSpec[] {
     methods: ["GET"],
     pathname: "/healthz",
     handler: healthHandler(state),
+    // Load balancers ask without credentials.
+    access: "public",
   }];
 }
 

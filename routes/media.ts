@@ -47,14 +47,28 @@ export interface MediaOptions {
  */
 export function mediaRoutes(options: MediaOptions): RouteSpec[] {
   const handler = mediaHandler(options);
+  // `media:/films` reaches /films and below; the resource is the decoded path.
+  const access = {
+    scope: "media",
+    resource: (_req: Request, params: Record<string, string | undefined>) =>
+      `/${decodePathSegments(params.path ?? "").join("/")}`,
+  };
   return [
-    { name: "media", methods: ["GET"], pathname: "/media{/:path(.*)}?", handler, streaming: true },
+    {
+      name: "media",
+      methods: ["GET"],
+      pathname: "/media{/:path(.*)}?",
+      handler,
+      streaming: true,
+      access,
+    },
     {
       name: "media",
       methods: ["GET"],
       pathname: "/stream-video/:path(.+)",
       handler,
       streaming: true,
+      access,
     },
   ];
 }

@@ -19,6 +19,7 @@ export function metricsRoutes(metrics: Metrics): RouteSpec[] {
     methods: ["GET"],
     pathname: "/metrics",
     handler: metricsHandler(metrics),
+    access: { scope: "metrics" },
   }];
 }
 

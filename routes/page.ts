@@ -21,8 +21,10 @@ import { serveFile } from "../lib/files/serve_file.ts";
 export function pageRoutes(options: PageOptions = {}): RouteSpec[] {
   const handler = pageHandler(options);
   return [
-    { name: "page", methods: ["GET"], pathname: "/", handler },
-    { name: "page", methods: ["GET"], pathname: "/ui/:file", handler },
+    // Public even with access control on: the page holds no data, and it is
+    // where a browser is asked for its token.
+    { name: "page", methods: ["GET"], pathname: "/", handler, access: "public" },
+    { name: "page", methods: ["GET"], pathname: "/ui/:file", handler, access: "public" },
   ];
 }
 

@@ -36,6 +36,8 @@ export function streamDataRoutes(options: StreamDataOptions): RouteSpec[] {
     pathname: "/stream-data",
     handler: streamDataHandler(options),
     streaming: true,
+    // Generated text, no table: a token limited to some tables does not reach it.
+    access: { scope: "export" },
   }];
 }
 

@@ -8,6 +8,8 @@
 /** Reason phrases for the statuses Sluice answers with. */
 const TITLES: Record<number, string> = {
   400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
   406: "Not Acceptable",

@@ -13,6 +13,21 @@ export type Handler = (
   params: Record<string, string | undefined>,
 ) => Response | Promise<Response>;
 
+/**
+ * What a request to a route needs when access control is on (lib/access/):
+ * nothing (`"public"`), or a scope, narrowed where the scope allows to the
+ * resource the request touches (a media path such as `/films/a.mp4`, a table).
+ */
+export type RouteAccess =
+  | "public"
+  | {
+    scope: string;
+    resource?: (
+      req: Request,
+      params: Record<string, string | undefined>,
+    ) => string | undefined | Promise<string | undefined>;
+  };
+
 /** A registered route. */
 export interface Route {
   /** A short stable name for logs and metrics, such as `media`. */
@@ -32,6 +47,8 @@ export interface Route {
    * its rows for `X-Total-Rows`): they take a stream slot while answered.
    */
   admitHead: boolean;
+  /** See {@linkcode RouteAccess}. */
+  access: RouteAccess;
 }
 
 /**
@@ -54,6 +71,8 @@ export interface RouteSpec {
   streaming?: boolean;
   /** See {@linkcode Route.admitHead}. @default false */
   admitHead?: boolean;
+  /** See {@linkcode RouteAccess}. @default { scope: "*" }: only a token with every scope */
+  access?: RouteAccess;
 }
 
 /** What a request path and method matched. */
@@ -135,6 +154,7 @@ export class Router {
       handler: route.handler,
       streaming: route.streaming ?? false,
       admitHead: route.admitHead ?? false,
+      access: route.access ?? { scope: "*" },
     });
     return this;
   }

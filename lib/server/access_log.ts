@@ -11,6 +11,8 @@ import type { Outcome } from "./response_meter.ts";
 export interface AccessEntry {
   time: Date;
   requestId: string;
+  /** Who made it: a token's name, `#link` for a signed link, `-` for nobody. */
+  user: string;
   method: string;
   path: string;
   status: number;
@@ -22,8 +24,8 @@ export interface AccessEntry {
 }
 
 /**
- * Formats an entry as text (`2026-11-24T21:00:00.000Z 3f2a GET /media/a.mp4
- * 206 1048576B 12.3ms complete`) or as one JSON object, on one line either
+ * Formats an entry as text (`2026-11-24T21:00:00.000Z 3f2a alice GET
+ * /media/a.mp4 206 1048576B 12.3ms complete`) or as one JSON object, on one line either
  * way (lib/server/log_escape.ts).
  *
  * @param entry The entry.
@@ -36,6 +38,7 @@ export function formatAccessLog(entry: AccessEntry, format: "text" | "json"): st
     return logJson({
       time: entry.time.toISOString(),
       request_id: entry.requestId,
+      user: entry.user,
       method: entry.method,
       path: entry.path,
       status: entry.status,
@@ -46,7 +49,9 @@ export function formatAccessLog(entry: AccessEntry, format: "text" | "json"): st
     });
   }
   const error = entry.error === undefined ? "" : ` error="${logText(entry.error)}"`;
-  return `${entry.time.toISOString()} ${entry.requestId} ${logText(entry.method)} ${
+  return `${entry.time.toISOString()} ${entry.requestId} ${logText(entry.user)} ${
+    logText(entry.method)
+  } ${
     logText(entry.path)
   } ${entry.status} ${entry.bytes}B ${durationMs}ms ${entry.outcome}${error}`;
 }

@@ -20,6 +20,7 @@ import {
   oneOf,
   onOff,
   type OptionParser,
+  origins,
   portNumber,
   positive,
   readableFile,
@@ -62,6 +63,11 @@ export interface Config {
   jobsTtl: number;
   jobsMaxQueued: number;
   jobsCheckpoint: number;
+  tokensFile: string;
+  signingKeyFile: string;
+  public: boolean;
+  corsOrigin: string[];
+  maxAuthFailures: number;
 }
 
 /** One option: where it is read from, its default, and the parser that makes its value. */
@@ -78,6 +84,8 @@ export interface OptionSpec<K extends keyof Config> {
   help: string;
   /** Makes `Config[K]` from the raw text: the key and its parser cannot drift apart. */
   parse: OptionParser<Config[K]>;
+  /** A flag that takes no value (`--public`); its variable takes on or off. @default false */
+  switch?: boolean;
 }
 
 /** A row for any key: the union of every `OptionSpec<K>`, so each row is checked against its own key. */
@@ -343,6 +351,47 @@ export const OPTIONS = [
     default: "1",
     help: "seconds between a running job's checkpoints (file synced; the most a kill loses)",
     parse: seconds,
+  },
+  {
+    key: "tokensFile",
+    flag: "tokens-file",
+    env: "TOKENS_FILE",
+    default: "",
+    help: "turns access control on: bearer tokens and their scopes (deno task token NAME SCOPES)",
+    parse: readableFile,
+  },
+  {
+    key: "signingKeyFile",
+    flag: "signing-key-file",
+    env: "SIGNING_KEY_FILE",
+    default: "",
+    help: "accept signed links made with this key (deno task token --signing-key); turns access on",
+    parse: readableFile,
+  },
+  {
+    key: "public",
+    flag: "public",
+    env: "PUBLIC",
+    default: "off",
+    help: "serve a non-loopback --hostname open to everyone, with no tokens (a flag; env on/off)",
+    parse: onOff,
+    switch: true,
+  },
+  {
+    key: "corsOrigin",
+    flag: "cors-origin",
+    env: "CORS_ORIGIN",
+    default: "",
+    help: "origins whose browser apps may call Sluice, comma-separated (https://app.example.com)",
+    parse: origins,
+  },
+  {
+    key: "maxAuthFailures",
+    flag: "max-auth-failures",
+    env: "MAX_AUTH_FAILURES",
+    default: "20",
+    help: "wrong tokens or signatures one address may send per minute; then 429 (0: no limit)",
+    parse: count,
   },
 ] as const satisfies readonly Option[];
 

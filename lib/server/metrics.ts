@@ -77,6 +77,12 @@ export class Metrics {
     labelNames: ["reason"] as const,
     registers: [this.registry],
   });
+  readonly #accessRefused = new client.Counter({
+    name: "sluice_access_refused_total",
+    help: "Requests refused by access control (401, 403, 429), by route and reason.",
+    labelNames: ["route", "status", "reason"] as const,
+    registers: [this.registry],
+  });
   readonly #duration = new client.Histogram({
     name: "sluice_stream_duration_seconds",
     help: "How long streamed bodies took, from request to end.",
@@ -100,6 +106,17 @@ export class Metrics {
   /** A stream was refused before it started. */
   streamRefused(reason: "server-full" | "client-full"): void {
     this.#refused.inc({ reason });
+  }
+
+  /**
+   * Access control refused a request.
+   *
+   * @param route The route's name.
+   * @param status 401, 403 or 429.
+   * @param reason Such as `bad-token` (lib/access/access_control.ts).
+   */
+  accessRefused(route: string, status: number, reason: string): void {
+    this.#accessRefused.inc({ route, status: String(status), reason });
   }
 
   /**

@@ -114,3 +114,29 @@ export function oneOf<T extends string>(...values: T[]) {
 export function onOff(raw: string, flag: string): boolean {
   return oneOf("on", "off")(raw, flag) === "on";
 }
+
+/** A comma-separated list of origins, each exactly as a browser sends it in `Origin`. */
+export function origins(raw: string, flag: string): string[] {
+  if (raw.trim() === "") return [];
+  return raw.split(",").map((item) => {
+    const origin = item.trim();
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      // Reported below.
+    }
+    if (parsed === undefined || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      throw new ConfigError(
+        `--${flag}: "${origin}" is not an origin (scheme://host[:port], no path or slash)`,
+      );
+    }
+    return origin;
+  });
+}
+
+/** Whether a listening address only this machine can reach. */
+export function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || /^127(\.\d{1,3}){3}$/.test(hostname) ||
+    hostname === "::1" || hostname === "[::1]";
+}

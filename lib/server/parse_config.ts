@@ -7,11 +7,12 @@
 
 import { parseArgs } from "node:util";
 import { type Config, ConfigError, OPTIONS } from "./config.ts";
+import { isLoopback } from "./option_parsers.ts";
 
 /** Usage text for `--help`. */
 export function usage(): string {
   const rows = OPTIONS.map((o) =>
-    `  --${(o.flag + " VALUE").padEnd(22)} ${o.help}\n  ${
+    `  --${(o.flag + ("switch" in o ? "" : " VALUE")).padEnd(22)} ${o.help}\n  ${
       "".padEnd(24)
     } env ${o.env}, default "${o.default}"`
   );
@@ -45,7 +46,11 @@ export function parseConfig(
       allowPositionals: false,
       options: {
         help: { type: "boolean" },
-        ...Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: "string" as const }])),
+        ...Object.fromEntries(
+          OPTIONS.map((
+            o,
+          ) => [o.flag, { type: "switch" in o ? "boolean" as const : "string" as const }]),
+        ),
       },
     }));
   } catch (error) {
@@ -54,7 +59,8 @@ export function parseConfig(
   if (values.help) return "help";
   const config: Partial<Record<keyof Config, unknown>> = {};
   for (const o of OPTIONS) {
-    const flagged = values[o.flag] as string | undefined;
+    const value = values[o.flag];
+    const flagged = value === true ? "on" : value as string | undefined;
     const fromEnv = flagged === undefined ? env(o.env) : undefined;
     try {
       config[o.key as keyof Config] = o.parse(flagged ?? fromEnv ?? o.default, o.flag);
@@ -67,5 +73,20 @@ export function parseConfig(
   if ((config.cert === "") !== (config.key === "")) {
     throw new ConfigError("--cert and --key: give both, or neither");
   }
-  return config as Config;
+  return checkExposure(config as Config);
+}
+
+/**
+ * Refuses to serve everything to everyone by accident: a non-loopback address
+ * needs tokens, a signing key, or `--public` saying it is meant to be open.
+ */
+function checkExposure(config: Config): Config {
+  if (
+    isLoopback(config.hostname) || config.public || config.tokensFile !== "" ||
+    config.signingKeyFile !== ""
+  ) return config;
+  throw new ConfigError(
+    `--hostname ${config.hostname} is reachable from other machines and nothing is protected: ` +
+      "add --tokens-file FILE (made by deno task token NAME SCOPES), or --public to serve it open",
+  );
 }

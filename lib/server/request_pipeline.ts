@@ -1,6 +1,8 @@
 /**
- * What happens to every request between `Deno.serve` and the route: routing
- * (404/405), draining (503), stream admission (503/429), the handler, errors
+ * What happens to every request between `Deno.serve` and the route: CORS
+ * preflights, routing (404/405), draining (503), cross-site writes (403),
+ * access control (401/403/429, lib/access/), stream admission (503/429), the
+ * handler, errors
  * as problem responses, compression, and the body meter that feeds the
  * access log, the metrics, the stall watch and the rate limit.
  *
@@ -8,6 +10,10 @@
  */
 
 import { setRequestClient } from "../http/request_client.ts";
+import { type AccessControl, AccessError } from "../access/access_control.ts";
+import { Cors } from "../access/cors.ts";
+import { logName, type Principal, setPrincipal } from "../access/principal.ts";
+import { redactTarget } from "../access/redact.ts";
 import { type AccessEntry, formatAccessLog } from "./access_log.ts";
 import { type CompressionOptions, compressResponse } from "../http/compression.ts";
 import { errorResponse, HttpError } from "../http/http_error.ts";
@@ -24,6 +30,10 @@ import { Throttle } from "./throttle.ts";
 /** Everything the pipeline uses; {@linkcode createHandler} reads no global config. */
 export interface PipelineOptions {
   router: Router;
+  /** Who may make which request; undefined when access control is off (loopback, no tokens). */
+  access?: AccessControl;
+  /** Which other origins' browser apps may call. @default none */
+  cors?: Cors;
   /** Read on every request: once true, everything but `healthz` gets 503. */
   health: { readonly draining: boolean };
   /** Compression settings, or undefined when it is off. */
@@ -54,6 +64,7 @@ export function createHandler(
   options: PipelineOptions,
 ): (req: Request, info: Deno.ServeHandlerInfo) => Promise<Response> {
   const { router, health, compression, metrics, slots, stallWatch, inFlight, log } = options;
+  const cors = options.cors ?? new Cors([]);
   const handler = async (req: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
     const started = performance.now();
     const tracked = inFlight.track(info.completed);
@@ -65,20 +76,32 @@ export function createHandler(
     const streaming = route?.streaming === true && req.method === "GET";
     // A HEAD that costs a query (an export's count) is admitted like its GET.
     const admitted = streaming || (route?.admitHead === true && req.method === "HEAD");
+    const client = clientAddress(req, info, options.clientIpHeader);
     let slot: Slot | undefined;
+    let principal: Principal | undefined;
+    let user: string | undefined;
     let response: Response;
     try {
-      if (match.kind !== "route") throw unmatchedError(match, req.method);
-      if (health.draining && match.route.name !== "healthz") {
-        throw new HttpError(503, "The server is shutting down; retry on another instance", {
-          headers: { "retry-after": "1" },
-        });
-      }
-      const client = clientAddress(req, info, options.clientIpHeader);
-      setRequestClient(req, client);
-      if (admitted) slot = admit(client);
-      response = await match.route.handler(req, match.params);
+      response = cors.preflight(req) ?? await (async () => {
+        if (match.kind !== "route") throw unmatchedError(match, req.method);
+        if (health.draining && match.route.name !== "healthz") {
+          throw new HttpError(503, "The server is shutting down; retry on another instance", {
+            headers: { "retry-after": "1" },
+          });
+        }
+        cors.checkWrite(req);
+        // Before a stream slot: a client without access must not hold one.
+        principal = await options.access?.authorize(req, match, client);
+        if (principal !== undefined) setPrincipal(req, principal);
+        setRequestClient(req, client);
+        if (admitted) slot = admit(client);
+        return await match.route.handler(req, match.params);
+      })();
     } catch (error) {
+      if (error instanceof AccessError) {
+        metrics.accessRefused(route?.name ?? "unmatched", error.status, error.reason);
+        user = error.user;
+      }
       response = errorResponse(error);
       if (response.status >= 500 && !(error instanceof HttpError)) {
         log(formatErrorLog({ time: new Date(), requestId, error }, options.logFormat));
@@ -88,6 +111,9 @@ export function createHandler(
     // Before the meter, so the log counts the bytes that went on the wire.
     if (compression !== undefined) response = await compressResponse(req, response, compression);
     response.headers.set("x-request-id", requestId);
+    cors.apply(req, response);
+    // Whoever holds a signed link may use it; a shared cache must not hand it to others.
+    if (principal?.kind === "link") response.headers.set("cache-control", "private, no-cache");
     // An in-memory body has one; asking `response.body` would turn it into a
     // stream that Deno must then pump through JS.
     const streamed = streaming && response.status < 300 &&
@@ -112,8 +138,10 @@ export function createHandler(
       const entry: AccessEntry = {
         time: new Date(),
         requestId,
+        user: user ?? logName(principal),
         method: req.method,
-        path: url.pathname + url.search,
+        // A signed link's `sig` is a credential until it expires.
+        path: redactTarget(url.pathname + url.search),
         status: response.status,
         bytes,
         durationMs,

@@ -160,7 +160,7 @@ Deno.test("the access log has one line per response, with the bytes sent and the
     ];
     assert.equal(server.logs.length, 6, server.logs.join("\n"));
     server.logs.forEach((line, i) => {
-      assert.match(line, new RegExp(`^${time} ${id} ${expected[i]} \\d+(\\.\\d)?ms complete$`));
+      assert.match(line, new RegExp(`^${time} ${id} - ${expected[i]} \\d+(\\.\\d)?ms complete$`));
     });
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -188,6 +188,7 @@ Deno.test("an aborted download is logged as aborted when the client leaves, not 
   assert.deepEqual(Object.keys(entry), [
     "time",
     "request_id",
+    "user",
     "method",
     "path",
     "status",

@@ -21,6 +21,7 @@ Deno.test("--log-format json writes one object per response with the X-Request-I
     assert.deepEqual(Object.keys(entry), [
       "time",
       "request_id",
+      "user",
       "method",
       "path",
       "status",
@@ -34,6 +35,7 @@ Deno.test("--log-format json writes one object per response with the X-Request-I
     assert.deepEqual({ ...entry, time: 0, duration_ms: 0 }, {
       time: 0,
       request_id: "lb-7f3a.2:9_Z",
+      user: "-",
       method: "GET",
       path: "/media/a.txt?x=1",
       status: 200,

@@ -62,6 +62,7 @@ Deno.test("GET /metrics announces each family with its type and help", async () 
         ["sluice_active_streams", "gauge"],
         ["sluice_streams_total", "counter"],
         ["sluice_refused_streams_total", "counter"],
+        ["sluice_access_refused_total", "counter"],
         ["sluice_stream_duration_seconds", "histogram"],
         ["sluice_jobs", "gauge"],
         ["sluice_jobs_queue_length", "gauge"],

@@ -4,6 +4,7 @@ import { type AccessEntry, formatAccessLog } from "../../../lib/server/access_lo
 const ENTRY: AccessEntry = {
   time: new Date("2026-11-24T21:00:00.000Z"),
   requestId: "3f2a0b1c",
+  user: "alice",
   method: "GET",
   path: "/media/a.mp4",
   status: 206,
@@ -15,11 +16,11 @@ const ENTRY: AccessEntry = {
 Deno.test("formatAccessLog() writes one text line", () => {
   assert.equal(
     formatAccessLog(ENTRY, "text"),
-    "2026-11-24T21:00:00.000Z 3f2a0b1c GET /media/a.mp4 206 1048576B 12.3ms complete",
+    "2026-11-24T21:00:00.000Z 3f2a0b1c alice GET /media/a.mp4 206 1048576B 12.3ms complete",
   );
   assert.equal(
     formatAccessLog({ ...ENTRY, outcome: "failed", error: 'disk "gone"' }, "text"),
-    '2026-11-24T21:00:00.000Z 3f2a0b1c GET /media/a.mp4 206 1048576B 12.3ms failed error="disk \\"gone\\""',
+    '2026-11-24T21:00:00.000Z 3f2a0b1c alice GET /media/a.mp4 206 1048576B 12.3ms failed error="disk \\"gone\\""',
   );
 });
 
@@ -33,6 +34,7 @@ Deno.test("formatAccessLog() writes one JSON object", () => {
   assert.deepEqual(JSON.parse(formatAccessLog(ENTRY, "json")), {
     time: "2026-11-24T21:00:00.000Z",
     request_id: "3f2a0b1c",
+    user: "alice",
     method: "GET",
     path: "/media/a.mp4",
     status: 206,

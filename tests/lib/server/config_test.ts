@@ -47,6 +47,7 @@ Deno.test("parseConfig() reads flags, in both --flag value and --flag=value form
       "--port",
       "0",
       "--hostname=0.0.0.0",
+      "--public",
       `--media-dir=${dir}`,
       "--cache-control",
       "private, no-cache",
@@ -150,7 +151,8 @@ Deno.test("parseConfig() rejects bad values with one line naming the option", as
 Deno.test("usage() lists every option with its variable and default", () => {
   const text = usage();
   for (const option of OPTIONS) {
-    assert.ok(text.includes(`--${option.flag} VALUE`), option.flag);
+    const value = "switch" in option ? "" : " VALUE";
+    assert.ok(text.includes(`--${option.flag}${value} `), option.flag);
     assert.ok(text.includes(`env ${option.env}, default "${option.default}"`), option.env);
   }
   assert.match(text, /--help\s+print this text and exit/);
