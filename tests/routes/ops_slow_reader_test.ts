@@ -111,6 +111,8 @@ async function startIn(ns: Netns, mediaDir: string, db: string, hostname = "127.
       db,
       "--stall-timeout",
       String(STALL_TIMEOUT_S),
+      // Inside a namespace the test made: open on purpose.
+      "--public",
     ],
     {},
     ns.wrap,
