@@ -15,6 +15,8 @@ import { attachment } from "../lib/http/content_disposition.ts";
 import { HttpError } from "../lib/http/http_error.ts";
 import { preferredType } from "../lib/http/negotiate.ts";
 import { requestClient } from "../lib/http/request_client.ts";
+import { mayUse, ownerOf, principalOf } from "../lib/access/principal.ts";
+import { allows } from "../lib/access/scopes.ts";
 import type { Handler, RouteSpec } from "../lib/http/router.ts";
 import { jobEvents, type JobEventsOptions } from "../lib/jobs/job_events.ts";
 import type { JobManager, JobView } from "../lib/jobs/job_manager.ts";
@@ -35,6 +37,8 @@ export interface JobsOptions {
 }
 
 const NO_STORE = { "cache-control": "no-store" };
+/** With access control on, jobs belong to the token that made them (lib/access/principal.ts). */
+const JOBS = { scope: "jobs" };
 
 /**
  * The jobs routes.
@@ -44,18 +48,26 @@ const NO_STORE = { "cache-control": "no-store" };
  */
 export function jobsRoutes(options: JobsOptions): RouteSpec[] {
   return [
-    { name: "jobs", methods: ["GET", "POST"], pathname: "/jobs", handler: jobsHandler(options) },
+    {
+      name: "jobs",
+      methods: ["GET", "POST"],
+      pathname: "/jobs",
+      handler: jobsHandler(options),
+      access: JOBS,
+    },
     {
       name: "jobs",
       methods: ["GET", "DELETE"],
       pathname: "/jobs/:id",
       handler: jobHandler(options),
+      access: JOBS,
     },
     {
       name: "job-events",
       methods: ["GET"],
       pathname: "/jobs/:id/events",
       handler: eventsHandler(options),
+      access: JOBS,
     },
     {
       name: "job-result",
@@ -63,6 +75,7 @@ export function jobsRoutes(options: JobsOptions): RouteSpec[] {
       pathname: "/jobs/:id/result",
       handler: resultHandler(options),
       streaming: true,
+      access: JOBS,
     },
   ];
 }
@@ -75,7 +88,7 @@ function jobsHandler({ jobs, source, csvSafe }: JobsOptions): Handler {
       if (type === undefined) {
         throw new HttpError(406, "The jobs list is available as application/json or text/html");
       }
-      const list = jobs.list();
+      const list = jobs.list().filter((job) => mayUse(req, job.owner));
       const headers = { ...NO_STORE, vary: "accept" };
       if (type === "application/json") {
         return Response.json({ jobs: list.map((job) => jobJson(job)) }, { headers });
@@ -89,7 +102,16 @@ function jobsHandler({ jobs, source, csvSafe }: JobsOptions): Handler {
       throw new HttpError(400, "Idempotency-Key must be 1 to 255 visible ASCII characters");
     }
     const spec = await readJobSpec(req, source, { csvSafe });
-    const { job, created } = jobs.create(spec, requestClient(req), key ?? undefined);
+    // A job is an export: a token limited to some tables does not get others this way.
+    const principal = principalOf(req);
+    if (
+      principal?.kind === "token" &&
+      !allows(principal.scopes, { scope: "export", resource: spec.table })
+    ) {
+      throw new HttpError(403, `The token "${principal.name}" has no export:${spec.table} scope`);
+    }
+    const owner = ownerOf(req, requestClient(req));
+    const { job, created } = jobs.create(spec, owner, key ?? undefined);
     const location = `/jobs/${job.id}`;
     // A plain HTML form (no script) goes on to the list, where the job shows.
     if (
@@ -108,7 +130,7 @@ function jobsHandler({ jobs, source, csvSafe }: JobsOptions): Handler {
 /** `GET /jobs/{id}` and `DELETE /jobs/{id}`. */
 function jobHandler({ jobs }: JobsOptions): Handler {
   return async (req, params) => {
-    const job = findJob(jobs, params.id);
+    const job = findJob(jobs, req, params.id);
     if (req.method === "DELETE") {
       await jobs.remove(job.id);
       return new Response(null, { status: 204 });
@@ -121,7 +143,7 @@ function jobHandler({ jobs }: JobsOptions): Handler {
 /** `GET /jobs/{id}/events`: Server-Sent Events. */
 function eventsHandler({ jobs, events }: JobsOptions): Handler {
   return (req, params) => {
-    const job = findJob(jobs, params.id);
+    const job = findJob(jobs, req, params.id);
     const headers = {
       "content-type": "text/event-stream; charset=utf-8",
       // no-transform keeps the pipeline (and proxies) from compressing, which would buffer events.
@@ -139,7 +161,7 @@ function eventsHandler({ jobs, events }: JobsOptions): Handler {
 /** `GET|HEAD /jobs/{id}/result`: the file, with Range, validators and Repr-Digest. */
 function resultHandler({ jobs }: JobsOptions): Handler {
   return async (req, params) => {
-    const job = findJob(jobs, params.id);
+    const job = findJob(jobs, req, params.id);
     gone(job);
     if (job.state !== "done" || job.digest === null) {
       throw new HttpError(409, `Job ${job.id} is ${job.state}; its result is not ready`, {
@@ -163,9 +185,12 @@ function resultHandler({ jobs }: JobsOptions): Handler {
 }
 
 /** The job named in the path: 404 for none (or a malformed id). */
-function findJob(jobs: JobManager, id: string | undefined): JobView {
+function findJob(jobs: JobManager, req: Request, id: string | undefined): JobView {
   const job = id !== undefined && /^[0-9a-f-]{36}$/.test(id) ? jobs.get(id) : undefined;
-  if (job === undefined) throw new HttpError(404, `No job ${JSON.stringify(id ?? "")}`);
+  // Another token's job is not there, as far as this one can tell.
+  if (job === undefined || !mayUse(req, job.owner)) {
+    throw new HttpError(404, `No job ${JSON.stringify(id ?? "")}`);
+  }
   return job;
 }
 

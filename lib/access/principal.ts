@@ -49,3 +49,31 @@ export function principalOf(req: Request): Principal | undefined {
 export function logName(principal: Principal | undefined): string {
   return principal === undefined ? "-" : principal.kind === "token" ? principal.name : "#link";
 }
+
+/**
+ * Who owns what a request creates (jobs): the token's name, or with access
+ * control off, the fallback (the client's address).
+ *
+ * @param req The request.
+ * @param fallback The owner when no token made it.
+ * @returns The owner.
+ */
+export function ownerOf(req: Request, fallback: string): string {
+  const principal = principals.get(req);
+  return principal?.kind === "token" ? `token:${principal.name}` : fallback;
+}
+
+/**
+ * Whether a request may see and change a thing `owner` made: anyone with
+ * access control off, a token with `*`, or the token that made it. A signed
+ * link is a GET of one path its maker chose.
+ *
+ * @param req The request.
+ * @param owner The thing's owner, as {@linkcode ownerOf} gave it.
+ * @returns True when it may.
+ */
+export function mayUse(req: Request, owner: string): boolean {
+  const principal = principals.get(req);
+  if (principal === undefined || principal.kind === "link") return true;
+  return principal.scopes.some((s) => s.kind === "*") || owner === `token:${principal.name}`;
+}

@@ -89,6 +89,15 @@ const CASES: Case[] = [
     },
   },
   {
+    path: "/jobs",
+    right: "jobber",
+    lacking: "tables",
+    async check(res) {
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { jobs: [] });
+    },
+  },
+  {
     method: "POST",
     path: "/sign",
     body: { paths: ["/media/sub/b.txt"] },
@@ -110,8 +119,8 @@ function send(s: AccessFixture, c: Case, headers: HeadersInit = {}): Promise<Res
     method: c.method ?? "GET",
     redirect: "manual",
     headers: {
-      // Listings and the table index answer JSON when asked.
-      ...(c.path.endsWith("/") ? { accept: "application/json" } : {}),
+      // Listings, the table index and the jobs list answer JSON when asked.
+      ...(c.path.endsWith("/") || c.path === "/jobs" ? { accept: "application/json" } : {}),
       ...headers,
       ...(c.body === undefined ? {} : { "content-type": "application/json" }),
     },

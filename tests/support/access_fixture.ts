@@ -19,6 +19,8 @@ export const TOKEN_SCOPES = {
   tables: ["export:plain,items"],
   metrics: ["metrics"],
   signer: ["sign", "media:/sub"],
+  jobber: ["jobs", "export:plain"],
+  jobber2: ["jobs", "export"],
 } as const;
 
 /** A server with access on, its files, and its tokens. */
@@ -70,6 +72,8 @@ export async function startAccessServer(
       db.path,
       "--tokens-file",
       tokensFile,
+      "--data-dir",
+      `${dir}/data`,
       ...(options.signingKey === false ? [] : ["--signing-key-file", keyFile]),
       ...args,
     ]);
