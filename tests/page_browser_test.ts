@@ -9,63 +9,16 @@
  */
 
 import assert from "node:assert/strict";
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { formatBytes, formatCount } from "../routes/page/page_logic.js";
 import { FAIL_AFTER, makeExportDb } from "./support/export_fixture.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
+import { chromiumMissing, inPage, launch, text, value, waitForState } from "./support/chromium.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const root = new URL("..", import.meta.url).pathname;
 const artifacts = `${root}tests/.artifacts`;
-/** Offline and quiet: no updates, sync, QUIC or first-run work that would reach out. */
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-  "--disable-sync",
-  "--disable-quic",
-];
 const ROWS = 50_000;
 
-const missing = await Deno.stat(CHROMIUM).then(
-  () => undefined,
-  () => `${CHROMIUM} is not installed (apt-get install chromium)`,
-);
-if (missing !== undefined) console.warn(`page_browser_test: skipped, ${missing}`);
-
-/** Launches chromium with a fresh profile; closing it removes the profile. */
-async function launch(): Promise<Browser & AsyncDisposable> {
-  const profile = await Deno.makeTempDir({ prefix: "sluice-chromium-" });
-  const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    pipe: true,
-    userDataDir: profile,
-    args: FLAGS,
-    timeout: 30_000,
-  });
-  return Object.assign(browser, {
-    async [Symbol.asyncDispose]() {
-      try {
-        await browser.close();
-      } catch {
-        browser.process()?.kill("SIGKILL");
-      }
-      await Deno.remove(profile, { recursive: true });
-    },
-  });
-}
-
-const text = (page: Page, selector: string) =>
-  page.$eval(selector, (el) => el.textContent?.trim() ?? "");
-const value = (page: Page, selector: string) =>
-  page.$eval(selector, (el) => Number(el.getAttribute("data-value")));
-const waitForState = (page: Page, section: string, state: string) =>
-  page.waitForSelector(`#${section}[data-state="${state}"]`);
-/** Runs a script in the page: a string, as the test is type-checked without the DOM's types. */
-const inPage = <T>(page: Page, script: string) => page.evaluate(script) as Promise<T>;
+const missing = await chromiumMissing("page_browser_test");
 
 /** The access-log line of a request, once its body ended. */
 function logLine(server: TestServer, path: string, status: number): Promise<string> {

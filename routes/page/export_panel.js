@@ -6,6 +6,7 @@
  * @module
  */
 
+import { api } from "./access.js";
 import { $, describeRefusal, h, say } from "./dom.js";
 import { runExport } from "./export_run.js";
 import { formatCount, RateMeter } from "./page_logic.js";
@@ -18,7 +19,7 @@ let job;
 async function loadTables() {
   const status = $("export-status");
   try {
-    const res = await fetch("/export/", { headers: { accept: "application/json" } });
+    const res = await api("/export/", { headers: { accept: "application/json" } });
     if (!res.ok) throw new Error(await describeRefusal(res));
     for (const table of (await res.json()).tables) tables.set(table.name, table);
   } catch (error) {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { api, signAnchors } from "./access.js";
 import { $, describeRefusal, figure, h, pump, say, ticker } from "./dom.js";
 import {
   exportUrl,
@@ -80,7 +81,10 @@ export async function runExport(job) {
   job.runStarted = performance.now();
   job.runEnded = undefined;
   $("export-url").textContent = `GET ${url}`;
+  $("export-download").dataset.path = url;
   $("export-download").href = url;
+  // The browser follows this link itself: with a token, a signed link.
+  signAnchors($("export-download").parentElement).catch(() => {});
   $("export-download").hidden = false;
   setExportRunning(true);
   say(status, "Waiting for the first rows…");
@@ -88,7 +92,7 @@ export async function runExport(job) {
   let failure;
   let refused = false;
   try {
-    const res = await fetch(url, { signal: controller.signal });
+    const res = await api(url, { signal: controller.signal });
     if (!res.ok) {
       refused = true;
       failure = await describeRefusal(res);

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { api, signAnchors, signedLink } from "./access.js";
 import { $, describeRefusal, h, say } from "./dom.js";
 import { planFromForm } from "./export_panel.js";
 import { formatBytes, formatCount } from "./page_logic.js";
@@ -42,7 +43,12 @@ function render(job) {
       parts.push(
         h(
           "a",
-          { class: "job-download", href: job.result.url, download: job.result.filename },
+          {
+            class: "job-download",
+            href: job.result.url,
+            "data-path": job.result.url,
+            download: job.result.filename,
+          },
           `Download ${job.result.filename}`,
         ),
         h(
@@ -59,6 +65,8 @@ function render(job) {
     );
   }
   const item = h("li", { id: `job-${job.id}`, "data-state": job.state }, ...parts);
+  // The browser follows the download itself: with a token, a signed link.
+  signAnchors(item).catch(() => {});
   const old = $(`job-${job.id}`);
   if (old) old.replaceWith(item);
   else $("jobs-list").prepend(item);
@@ -68,29 +76,39 @@ function render(job) {
 /** Follows a job until its final event. */
 function follow(job) {
   if (FINAL.has(job.state) || streams.has(job.id)) return;
-  const source = new EventSource(job.events);
-  streams.set(job.id, source);
-  const update = (event) => {
-    const next = JSON.parse(event.data);
-    render(next);
-    if (FINAL.has(next.state)) {
+  // EventSource cannot send a token: with one, it follows a signed link.
+  const handle = {
+    source: undefined,
+    close() {
+      this.source?.close();
+    },
+  };
+  streams.set(job.id, handle);
+  signedLink(job.events).then((url) => {
+    if (streams.get(job.id) !== handle) return;
+    const source = (handle.source = new EventSource(url));
+    const update = (event) => {
+      const next = JSON.parse(event.data);
+      render(next);
+      if (FINAL.has(next.state)) {
+        source.close();
+        streams.delete(job.id);
+      }
+    };
+    for (const type of ["progress", "done", "failed", "cancelled", "expired"]) {
+      source.addEventListener(type, update);
+    }
+    source.addEventListener("deleted", () => {
       source.close();
       streams.delete(job.id);
-    }
-  };
-  for (const type of ["progress", "done", "failed", "cancelled", "expired"]) {
-    source.addEventListener(type, update);
-  }
-  source.addEventListener("deleted", () => {
-    source.close();
-    streams.delete(job.id);
-    $(`job-${job.id}`)?.remove();
-  });
+      $(`job-${job.id}`)?.remove();
+    });
+  }).catch(() => streams.delete(job.id));
 }
 
 /** Cancels a running job or deletes a finished one. */
 async function remove(job) {
-  const res = await fetch(job.url, { method: "DELETE" });
+  const res = await api(job.url, { method: "DELETE" });
   if (!res.ok) {
     say($("jobs-status"), `Cannot remove the job: ${await describeRefusal(res)}`, "error");
     return;
@@ -101,7 +119,7 @@ async function remove(job) {
     $(`job-${job.id}`)?.remove();
   } else {
     // The event stream brings the cancelled state; fetch it in case the stream already ended.
-    const now = await fetch(job.url);
+    const now = await api(job.url);
     if (now.ok) render(await now.json());
   }
 }
@@ -111,7 +129,7 @@ async function prepare() {
   const plan = planFromForm();
   if (typeof plan === "string") return say(status, plan, "error");
   const body = { ...plan, gzip: $("export-gzip").checked };
-  const res = await fetch("/jobs", {
+  const res = await api("/jobs", {
     method: "POST",
     headers: { "content-type": "application/json", accept: "application/json" },
     body: JSON.stringify(body),
@@ -130,7 +148,7 @@ async function prepare() {
 }
 
 async function loadJobs() {
-  const res = await fetch("/jobs", { headers: { accept: "application/json" } });
+  const res = await api("/jobs", { headers: { accept: "application/json" } });
   if (!res.ok) return say($("jobs-status"), await describeRefusal(res), "error");
   const { jobs } = await res.json();
   for (const job of jobs.reverse()) {

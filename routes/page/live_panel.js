@@ -4,6 +4,7 @@
  * @module
  */
 
+import { api } from "./access.js";
 import { $, describeRefusal, figure, pump, say, ticker } from "./dom.js";
 import { formatBytes, formatCount, formatDuration, RateMeter, RowReader } from "./page_logic.js";
 
@@ -29,7 +30,7 @@ async function startLive(rows) {
   const stop = ticker(() => drawLive(current));
   let outcome = "complete";
   try {
-    const res = await fetch(url, { signal: current.controller.signal });
+    const res = await api(url, { signal: current.controller.signal });
     if (!res.ok) throw new Error(await describeRefusal(res));
     current.total = Number(res.headers.get("x-total-rows"));
     await pump(res, current.reader, current);

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { api, signAnchors, signedLink } from "./access.js";
 import { $, describeRefusal, h, say } from "./dom.js";
 import { formatBytes, mediaKind } from "./page_logic.js";
 
@@ -26,7 +27,7 @@ async function showFolder(folder) {
   say(status, "Loading…");
   let listing;
   try {
-    const res = await fetch(`/media${folder}`, { headers: { accept: "application/json" } });
+    const res = await api(`/media${folder}`, { headers: { accept: "application/json" } });
     if (!res.ok) throw new Error(await describeRefusal(res));
     listing = await res.json();
   } catch (error) {
@@ -45,6 +46,7 @@ async function showFolder(folder) {
   const files = listing.entries.filter((e) => e.type === "file").length;
   say(status, listing.entries.length === 0 ? "This folder is empty." : "");
   $("files").dataset.files = String(files);
+  signAnchors($("files")).catch((error) => say(status, error.message, "error"));
   showZip(folder);
 }
 
@@ -57,13 +59,15 @@ async function showZip(folder) {
   const url = `/media${folder}?zip`;
   offer.hidden = true;
   try {
-    const res = await fetch(url, { method: "HEAD" });
+    const res = await api(url, { method: "HEAD" });
     if (currentFolder() !== folder) return; // The user moved on.
     if (res.status === 413) {
       $("media-zip-link").removeAttribute("href");
       $("media-zip-size").textContent = "(too many files for one ZIP)";
     } else if (res.ok) {
       $("media-zip-link").href = url;
+      $("media-zip-link").dataset.path = url;
+      await signAnchors(offer);
       $("media-zip-size").textContent = formatBytes(Number(res.headers.get("content-length")));
     } else return;
     offer.hidden = false;
@@ -109,7 +113,12 @@ function fileRow(folder, entry) {
 function downloadLink(url, name) {
   return h(
     "a",
-    { href: `${url}?download`, download: name, "aria-label": `Download ${name}` },
+    {
+      href: `${url}?download`,
+      "data-path": `${url}?download`,
+      download: name,
+      "aria-label": `Download ${name}`,
+    },
     "Download",
   );
 }
@@ -147,12 +156,13 @@ function showPreview(entry, url, row) {
   const kind = mediaKind(entry.name);
   let view;
   // The players ask for byte ranges themselves: seeking fetches only what it needs.
+  // They cannot send a token: with one, they get a signed link.
   if (kind === "video") {
-    view = h("video", { src: url, controls: true, preload: "metadata", "aria-label": entry.name });
+    view = h("video", { controls: true, preload: "metadata", "aria-label": entry.name });
   } else if (kind === "audio") {
-    view = h("audio", { src: url, controls: true, preload: "metadata", "aria-label": entry.name });
+    view = h("audio", { controls: true, preload: "metadata", "aria-label": entry.name });
   } else if (kind === "image") {
-    view = h("img", { src: url, alt: entry.name });
+    view = h("img", { alt: entry.name });
   } else if (kind === "text") {
     view = h("pre", { tabindex: 0, "aria-label": `Contents of ${entry.name}` }, "Loading…");
     loadText(url, view, entry.size);
@@ -160,15 +170,21 @@ function showPreview(entry, url, row) {
     view = h("p", { class: "hint" }, "No preview for this kind of file.");
   }
   body.replaceChildren(view);
+  if (kind === "video" || kind === "audio" || kind === "image") {
+    signedLink(url).then((src) => view.setAttribute("src", src)).catch((error) => {
+      body.replaceChildren(h("p", { class: "hint" }, error.message));
+    });
+  }
   $("preview-caption").replaceChildren(
     h("strong", {}, entry.name),
     h("span", {}, `${formatBytes(entry.size)} · `, downloadLink(url, entry.name)),
   );
+  signAnchors($("preview-caption")).catch(() => {});
 }
 
 async function loadText(url, pre, size) {
   try {
-    const res = await fetch(url, { headers: { range: `bytes=0-${TEXT_PREVIEW_BYTES - 1}` } });
+    const res = await api(url, { headers: { range: `bytes=0-${TEXT_PREVIEW_BYTES - 1}` } });
     if (!res.ok) throw new Error(await describeRefusal(res));
     let text = await res.text();
     if (res.status === 206 && size > TEXT_PREVIEW_BYTES) {

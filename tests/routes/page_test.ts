@@ -70,6 +70,7 @@ Deno.test("every asset the page names is served from /ui/, and nothing from else
   }
   for (const name of modules) assets.add(`/ui/${name}`);
   assert.deepEqual([...assets].sort(), [
+    "/ui/access.js",
     "/ui/app.js",
     "/ui/dom.js",
     "/ui/export_panel.js",

@@ -43,13 +43,14 @@ export const BIG = Uint8Array.from({ length: 100_000 }, (_, i) => i % 256);
  * Starts the server.
  *
  * @param args More flags (such as `--log-format json`).
- * @param options `signingKey: false` leaves the key out.
+ * @param options `signingKey: false` leaves the key out; `media` serves that folder instead.
  */
 export async function startAccessServer(
   args: string[] = [],
-  options: { signingKey?: boolean } = {},
+  options: { signingKey?: boolean; media?: string } = {},
 ): Promise<AccessFixture> {
-  const media = await makeTempTree({
+  const own = options.media === undefined;
+  const media = options.media ?? await makeTempTree({
     "a.txt": "top\n",
     "sub/b.txt": "inner\n",
     "sub/big.bin": BIG,
@@ -83,7 +84,7 @@ export async function startAccessServer(
   }
   async function cleanUp() {
     await db[Symbol.asyncDispose]();
-    await Deno.remove(media, { recursive: true });
+    if (own) await Deno.remove(media, { recursive: true });
     await Deno.remove(dir, { recursive: true });
   }
   return {
