@@ -17,7 +17,7 @@ import { preferredType } from "../lib/http/negotiate.ts";
 import { requestClient } from "../lib/http/request_client.ts";
 import { mayUse, ownerOf, principalOf } from "../lib/access/principal.ts";
 import { allows } from "../lib/access/scopes.ts";
-import type { Handler, RouteSpec } from "../lib/http/router.ts";
+import type { Handler, RouteAccess, RouteSpec } from "../lib/http/router.ts";
 import { jobEvents, type JobEventsOptions } from "../lib/jobs/job_events.ts";
 import type { JobManager, JobView } from "../lib/jobs/job_manager.ts";
 import { readJobSpec } from "../lib/jobs/job_spec.ts";
@@ -37,8 +37,6 @@ export interface JobsOptions {
 }
 
 const NO_STORE = { "cache-control": "no-store" };
-/** With access control on, jobs belong to the token that made them (lib/access/principal.ts). */
-const JOBS = { scope: "jobs" };
 
 /**
  * The jobs routes.
@@ -47,6 +45,15 @@ const JOBS = { scope: "jobs" };
  * @returns The routes.
  */
 export function jobsRoutes(options: JobsOptions): RouteSpec[] {
+  // With access control on, jobs belong to the token that made them (lib/access/principal.ts),
+  // and POST /sign gives links only to the caller's own.
+  const JOBS: RouteAccess = {
+    scope: "jobs",
+    mayLink: (req, params) => {
+      const job = params.id === undefined ? undefined : options.jobs.get(params.id);
+      return job === undefined || mayUse(req, job.owner);
+    },
+  };
   return [
     {
       name: "jobs",

@@ -9,7 +9,7 @@
 import { HttpError } from "../http/http_error.ts";
 import type { Route, Router } from "../http/router.ts";
 import type { FailureCounter } from "./failure_counter.ts";
-import type { Principal } from "./principal.ts";
+import { type Principal, setPrincipal } from "./principal.ts";
 import { allows, type Need } from "./scopes.ts";
 import { checkLink, parseTarget } from "./signed_link.ts";
 import type { TokenFile } from "./token_file.ts";
@@ -143,8 +143,10 @@ export class AccessControl {
     if (access === "public") return true;
     if (principal?.kind !== "token") return principal === undefined;
     const req = new Request(url);
+    setPrincipal(req, principal);
     const resource = await access.resource?.(req, match.params);
-    return allows(principal.scopes, { scope: access.scope, resource });
+    return allows(principal.scopes, { scope: access.scope, resource }) &&
+      (await access.mayLink?.(req, match.params) ?? true);
   }
 
   async #checkLink(

@@ -26,6 +26,14 @@ export type RouteAccess =
       req: Request,
       params: Record<string, string | undefined>,
     ) => string | undefined | Promise<string | undefined>;
+    /**
+     * For `POST /sign`: whether the caller of `req` may have a link to this
+     * (a job: only its owner's). Undefined: the scope is enough.
+     */
+    mayLink?: (
+      req: Request,
+      params: Record<string, string | undefined>,
+    ) => boolean | Promise<boolean>;
   };
 
 /** A registered route. */

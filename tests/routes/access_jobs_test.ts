@@ -35,6 +35,24 @@ Deno.test("jobs belong to the token that made them; others get 404, * sees all",
     assert.equal(other.status, 404, path);
     assert.equal((await other.json()).detail, `No job "${id}"`);
   }
+  // Links: the owner may have one (and it works with no token); another token may not.
+  const sign = (token: "jobber" | "jobber2") =>
+    call("/sign", token, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ paths: [job.result!.url, `/jobs/${id}/events`] }),
+    });
+  const theirs = await sign("jobber2");
+  assert.equal(theirs.status, 403);
+  assert.equal(
+    (await theirs.json()).detail,
+    `Cannot sign ${JSON.stringify(job.result!.url)}: this token may not GET it`,
+  );
+  const own = await sign("jobber");
+  assert.equal(own.status, 200);
+  const { links } = await own.json();
+  const linked = await fetch(`${s.server.origin}${links[0].url}`);
+  assert.equal(await linked.text(), "name\r\nfirst\r\nsecond\r\n");
   const removed = await call(`/jobs/${id}`, "jobber2", { method: "DELETE" });
   assert.equal(removed.status, 404);
   await removed.body?.cancel();

@@ -19,8 +19,8 @@ export const TOKEN_SCOPES = {
   tables: ["export:plain,items"],
   metrics: ["metrics"],
   signer: ["sign", "media:/sub"],
-  jobber: ["jobs", "export:plain"],
-  jobber2: ["jobs", "export"],
+  jobber: ["jobs", "export:plain", "sign"],
+  jobber2: ["jobs", "export", "sign"],
 } as const;
 
 /** A server with access on, its files, and its tokens. */
