@@ -62,8 +62,11 @@ export function signHandler(options: SignOptions): Handler {
       try {
         allowed = await options.mayGet(req, path);
       } catch (error) {
-        if (error instanceof HttpError || error instanceof TypeError) allowed = false;
-        else throw error;
+        // A path the route itself refuses (bad percent-encoding, a dotfile…).
+        if (error instanceof HttpError || error instanceof TypeError) {
+          throw new HttpError(400, `Cannot sign ${JSON.stringify(path)}: ${error.message}`);
+        }
+        throw error;
       }
       if (!allowed) {
         throw new HttpError(403, `Cannot sign ${JSON.stringify(path)}: this token may not GET it`);

@@ -187,6 +187,11 @@ Deno.test("POST /sign signs only what the caller may GET, and refuses bad bodies
       'Cannot sign "/media/sub/b.txt?sig=x": it has expires or sig already',
     ],
     [JSON.stringify({ paths: ["/" + "x".repeat(70_000)] }), 413, "The body is over 65536 bytes"],
+    [
+      '{"paths":["/media/%ZZ"]}',
+      400,
+      'Cannot sign "/media/%ZZ": The path has malformed percent-encoding',
+    ],
   ];
   for (const [body, status, detail] of bad) {
     assert.equal((await problem(await sign(body), status)).detail, detail, body.slice(0, 60));
