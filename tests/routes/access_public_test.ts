@@ -9,6 +9,8 @@ import { ConfigError } from "../../lib/server/config.ts";
 import { parseConfig } from "../../lib/server/parse_config.ts";
 import { hashToken, parseTokenFile } from "../../lib/access/token_file.ts";
 import { spawnSluice } from "../support/sluice_process.ts";
+import { checkLink, importSigningKey } from "../../lib/access/signed_link.ts";
+import { addSigningKey } from "../../token.ts";
 
 const REFUSAL =
   /^--hostname (\S+) is reachable from other machines and nothing is protected: add --tokens-file FILE \(made by deno task token NAME SCOPES\), or --public to serve it open$/;
@@ -95,6 +97,51 @@ Deno.test("deno task token prints the token once, stores only its SHA-256, 0600;
     const twice = await run("--signing-key", "--signing-key-file", key);
     assert.equal(twice.code, 2);
     assert.match(twice.stderr, /exists already; delete it first to rotate the key/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task sign prints a link the key verifies, valid for its TTL", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const key = `${dir}/key`;
+    await addSigningKey(key);
+    const run = async (...args: string[]) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-read", "sign.ts", ...args],
+        cwd: root,
+        env: { NO_COLOR: "1" },
+      }).output();
+      const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+      return { code: out.code, stdout: decode(out.stdout).trim(), stderr: decode(out.stderr) };
+    };
+    const before = Math.floor(Date.now() / 1000);
+    const made = await run("/export/items.csv?limit=5", "--ttl", "15m", "--signing-key-file", key);
+    assert.equal(made.code, 0, made.stderr);
+    const match = /^\/export\/items\.csv\?limit=5&expires=(\d+)&sig=[\w-]{43}$/.exec(made.stdout);
+    assert.ok(match, made.stdout);
+    const expires = Number(match[1]);
+    assert.ok(expires >= before + 900 && expires <= before + 902, String(expires));
+    const checked = await checkLink(
+      await importSigningKey(await Deno.readTextFile(key)),
+      new URL(made.stdout, "http://127.0.0.1"),
+    );
+    assert.deepEqual(checked, { kind: "valid", expires });
+    const based = await run(
+      "/media/a.mp4",
+      "--base",
+      "https://m.example.com/",
+      "--signing-key-file",
+      key,
+    );
+    assert.match(based.stdout, /^https:\/\/m\.example\.com\/media\/a\.mp4\?expires=\d+&sig=/);
+    const bad = await run("/media/a.mp4", "--ttl", "soon", "--signing-key-file", key);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /"soon" is not a duration such as 90s, 15m, 1h or 7d/);
+    const noKey = await run("/media/a.mp4", "--signing-key-file", `${dir}/none`);
+    assert.equal(noKey.code, 2);
+    assert.match(noKey.stderr, /^sign: cannot read the signing key /);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
