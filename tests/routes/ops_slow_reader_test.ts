@@ -124,7 +124,7 @@ async function startIn(ns: Netns, mediaDir: string, db: string, hostname = "127.
 /** The access-log duration of the `stopped` request once it is cut (bounded wait). */
 async function stoppedCut(proc: ReturnType<typeof spawnSluice>): Promise<number> {
   const [line] = await proc.waitForLine(
-    /^.* stopped GET .* (stalled|aborted|failed|complete)\b.*$/,
+    /^.* stopped - GET .* (stalled|aborted|failed|complete)\b.*$/,
     30_000,
   );
   assert.match(line, / 200 \d+B [\d.]+ms stalled error="The client took no bytes for /);
