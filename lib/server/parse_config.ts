@@ -6,7 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { type Config, ConfigError, OPTIONS } from "./config.ts";
+import { type Config, ConfigError, OPTIONS, type OptionSpec } from "./config.ts";
 import { isLoopback } from "./option_parsers.ts";
 
 /** Usage text for `--help`. */
@@ -57,23 +57,35 @@ export function parseConfig(
     throw new ConfigError((error as Error).message.split("\n")[0]);
   }
   if (values.help) return "help";
-  const config: Partial<Record<keyof Config, unknown>> = {};
+  // Every key is set below: OPTIONS has a row for each (checked where it is declared).
+  const config = {} as Config;
   for (const o of OPTIONS) {
     const value = values[o.flag];
-    const flagged = value === true ? "on" : value as string | undefined;
-    const fromEnv = flagged === undefined ? env(o.env) : undefined;
-    try {
-      config[o.key as keyof Config] = o.parse(flagged ?? fromEnv ?? o.default, o.flag);
-    } catch (error) {
-      // Name the variable the user actually set.
-      if (!(error instanceof ConfigError) || fromEnv === undefined) throw error;
-      throw new ConfigError(error.message.replace(`--${o.flag}:`, `${o.env} (--${o.flag}):`));
-    }
+    // A switch given bare is "on"; its parser reads the text as any other.
+    const flagged = value === true ? "on" : typeof value === "string" ? value : undefined;
+    setOption(config, o, flagged, env);
   }
   if ((config.cert === "") !== (config.key === "")) {
     throw new ConfigError("--cert and --key: give both, or neither");
   }
-  return checkExposure(config as Config);
+  return checkExposure(config);
+}
+
+/** Sets one key from its flag, else its variable, else its default: `K` ties the parser to it. */
+function setOption<K extends keyof Config>(
+  config: Config,
+  o: OptionSpec<K>,
+  flagged: string | undefined,
+  env: (name: string) => string | undefined,
+): void {
+  const fromEnv = flagged === undefined ? env(o.env) : undefined;
+  try {
+    config[o.key] = o.parse(flagged ?? fromEnv ?? o.default, o.flag);
+  } catch (error) {
+    // Name the variable the user actually set.
+    if (!(error instanceof ConfigError) || fromEnv === undefined) throw error;
+    throw new ConfigError(error.message.replace(`--${o.flag}:`, `${o.env} (--${o.flag}):`));
+  }
 }
 
 /**

@@ -157,3 +157,17 @@ Deno.test("usage() lists every option with its variable and default", () => {
   }
   assert.match(text, /--help\s+print this text and exit/);
 });
+
+Deno.test("OPTIONS has one row for every Config key, and parseConfig() sets each", async () => {
+  // A key without a row fails the type check of lib/server/config.ts; this is the runtime half.
+  const keys = OPTIONS.map((o) => o.key);
+  assert.equal(new Set(keys).size, keys.length, "a key has two rows");
+  const dir = await makeTempTree({});
+  try {
+    const config = parse(["--media-dir", dir]);
+    assert.deepEqual(Object.keys(config).sort(), [...keys].sort());
+    for (const key of keys) assert.notEqual(config[key], undefined, key);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
