@@ -30,6 +30,8 @@ import { StallWatch } from "./lib/server/stall_watch.ts";
 import { StreamSlots } from "./lib/server/stream_slots.ts";
 import { healthRoutes, type HealthState } from "./routes/health.ts";
 import { mediaRoutes } from "./routes/media.ts";
+import { followRoutes } from "./routes/media_follow.ts";
+import { FileWakeups } from "./lib/files/follow_wakeup.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { pageRoutes } from "./routes/page.ts";
 import { exportRoutes } from "./routes/export.ts";
@@ -117,11 +119,19 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     signingKey,
     failures: new FailureCounter(config.maxAuthFailures),
   });
+  // Aborted when the drain starts: follows have no end of their own, so they end then, cleanly.
+  const drain = new AbortController();
   // Each family owns its URLs; the order is the order they are tried in.
   const router: Router = new Router([
     ...pageRoutes({ compression }),
     ...healthRoutes(health),
     ...metricsRoutes(metrics),
+    ...followRoutes({
+      realRoot: realMedia,
+      wakeups: new FileWakeups(),
+      drain: drain.signal,
+      heartbeatMs: config.followHeartbeat * 1000,
+    }),
     ...mediaRoutes({
       realRoot: realMedia,
       files,
@@ -206,6 +216,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       // /healthz answers 503 from now on and other requests are refused with
       // 503, so a balancer moves on while in-flight responses finish.
       health.draining = true;
+      drain.abort();
       // Running jobs stop at a checkpoint (the next start resumes them) and
       // their event streams end, so they hold no response open.
       await jobs.stop();

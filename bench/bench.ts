@@ -34,6 +34,7 @@ const OPTIONAL_SECTIONS = [
   "./zip_bench.ts",
   "./jobs_bench.ts",
   "./counts_bench.ts",
+  "./follow_bench.ts",
 ];
 
 const repoRoot = new URL("..", import.meta.url).pathname.replace(/\/$/, "");

@@ -11,7 +11,7 @@ import { readListing, renderListingHtml } from "../lib/files/dir_listing.ts";
 import type { CompressionOptions } from "../lib/http/compression.ts";
 import { HttpError } from "../lib/http/http_error.ts";
 import { htmlOrJson } from "../lib/http/html_or_json.ts";
-import type { Handler, RouteSpec } from "../lib/http/router.ts";
+import type { Handler, RouteAccess, RouteSpec } from "../lib/http/router.ts";
 import { FileChangedError } from "../lib/files/file_identity.ts";
 import type { OpenFileCache } from "../lib/files/open_file_cache.ts";
 import { decodePathSegments } from "../lib/files/safe_path.ts";
@@ -45,14 +45,16 @@ export interface MediaOptions {
  * @param options Where the files are and how to cache them.
  * @returns The routes.
  */
+/** `media:/films` reaches /films and below; the resource is the decoded path. */
+export const mediaAccess: RouteAccess = {
+  scope: "media",
+  resource: (_req: Request, params: Record<string, string | undefined>) =>
+    `/${decodePathSegments(params.path ?? "").join("/")}`,
+};
+
 export function mediaRoutes(options: MediaOptions): RouteSpec[] {
   const handler = mediaHandler(options);
-  // `media:/films` reaches /films and below; the resource is the decoded path.
-  const access = {
-    scope: "media",
-    resource: (_req: Request, params: Record<string, string | undefined>) =>
-      `/${decodePathSegments(params.path ?? "").join("/")}`,
-  };
+  const access = mediaAccess;
   return [
     {
       name: "media",

@@ -1,8 +1,7 @@
 /**
  * The page in a real browser: Debian's chromium, headless and offline, driven
- * by puppeteer-core over a pipe (no download of a browser of its own). Where
- * chromium is not installed the test is skipped with the reason printed; CI
- * installs it.
+ * by puppeteer-core over a pipe (tests/support/chromium.ts). Where chromium is
+ * not installed the test is skipped with the reason printed; CI installs it.
  *
  * The server runs with a rate limit past a burst, so a large export is still
  * arriving when Cancel is pressed, and /stream-data visibly arrives in steps.

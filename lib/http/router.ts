@@ -57,6 +57,8 @@ export interface Route {
   admitHead: boolean;
   /** See {@linkcode RouteAccess}. */
   access: RouteAccess;
+  /** A query parameter the URL must have for this route to match (`follow`). */
+  query: string | undefined;
 }
 
 /**
@@ -81,6 +83,11 @@ export interface RouteSpec {
   admitHead?: boolean;
   /** See {@linkcode RouteAccess}. @default { scope: "*" }: only a token with every scope */
   access?: RouteAccess;
+  /**
+   * Matches only when the URL's query has this parameter, so that one path can
+   * be two routes with their own names in logs and metrics. @default undefined
+   */
+  query?: string;
 }
 
 /** What a request path and method matched. */
@@ -163,6 +170,7 @@ export class Router {
       streaming: route.streaming ?? false,
       admitHead: route.admitHead ?? false,
       access: route.access ?? { scope: "*" },
+      query: route.query,
     });
     return this;
   }
@@ -172,13 +180,15 @@ export class Router {
    *
    * @param method The request method.
    * @param pathname The URL's pathname, still percent-encoded.
+   * @param search The URL's query (`?a=1`), for routes that need a parameter.
    * @returns The match, a 405 with the allowed methods, or a 404.
    */
-  match(method: string, pathname: string): Match {
+  match(method: string, pathname: string, search = ""): Match {
     const allow = new Set<string>();
     for (const route of this.#routes) {
       const params = route.exec(pathname);
       if (params === null) continue;
+      if (route.query !== undefined && !new URLSearchParams(search).has(route.query)) continue;
       if (route.methods.includes(method)) return { kind: "route", route, params };
       route.methods.forEach((m) => allow.add(m));
     }

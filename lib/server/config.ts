@@ -36,6 +36,7 @@ export interface Config {
   mediaDir: string;
   cacheControl: string;
   openFileCache: number;
+  followHeartbeat: number;
   drainTimeout: number;
   logFormat: "text" | "json";
   compression: boolean;
@@ -132,6 +133,14 @@ export const OPTIONS = [
     default: "1000",
     help: "media files whose real path, stat and fd are kept (LRU, rechecked after 1 s; 0: off)",
     parse: count,
+  },
+  {
+    key: "followHeartbeat",
+    flag: "follow-heartbeat",
+    env: "FOLLOW_HEARTBEAT",
+    default: "15",
+    help: "seconds between SSE comment heartbeats on a quiet ?follow (0: none)",
+    parse: seconds,
   },
   {
     key: "drainTimeout",

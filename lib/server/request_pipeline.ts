@@ -70,7 +70,7 @@ export function createHandler(
     const tracked = inFlight.track(info.completed);
     const url = new URL(req.url);
     const requestId = sanitizeRequestId(req.headers.get("x-request-id"));
-    const match = router.match(req.method, url.pathname);
+    const match = router.match(req.method, url.pathname, url.search);
     const route: Route | undefined = match.kind === "route" ? match.route : undefined;
     // Streams are limited (slots, stall timeout, rate) when they are GET bodies.
     const streaming = route?.streaming === true && req.method === "GET";

@@ -8,6 +8,7 @@
 
 import { api, signAnchors, signedLink } from "./access.js";
 import { $, describeRefusal, h, say } from "./dom.js";
+import { followControls, stopFollowing } from "./follow_view.js";
 import { formatBytes, mediaKind } from "./page_logic.js";
 
 /** Text previews read only this much, with a Range request. */
@@ -153,6 +154,7 @@ function showPreview(entry, url, row) {
   row.setAttribute("aria-current", "true");
   const body = $("preview-body");
   releaseMedia(body);
+  stopFollowing();
   const kind = mediaKind(entry.name);
   let view;
   // The players ask for byte ranges themselves: seeking fetches only what it needs.
@@ -178,6 +180,8 @@ function showPreview(entry, url, row) {
   $("preview-caption").replaceChildren(
     h("strong", {}, entry.name),
     h("span", {}, `${formatBytes(entry.size)} · `, downloadLink(url, entry.name)),
+    // A text file can be followed as it grows (a log being written).
+    ...(kind === "text" ? followControls(url, view) : []),
   );
   signAnchors($("preview-caption")).catch(() => {});
 }
@@ -190,9 +194,10 @@ async function loadText(url, pre, size) {
     if (res.status === 206 && size > TEXT_PREVIEW_BYTES) {
       text += `\n… (the first ${formatBytes(TEXT_PREVIEW_BYTES)} of ${formatBytes(size)})`;
     }
-    pre.textContent = text;
+    // Following started meanwhile: the live lines win.
+    if (pre.dataset.follow === undefined) pre.textContent = text;
   } catch (error) {
-    pre.textContent = `Cannot preview: ${error.message}`;
+    if (pre.dataset.follow === undefined) pre.textContent = `Cannot preview: ${error.message}`;
   }
 }
 

@@ -75,6 +75,7 @@ Deno.test("every asset the page names is served from /ui/, and nothing from else
     "/ui/dom.js",
     "/ui/export_panel.js",
     "/ui/export_run.js",
+    "/ui/follow_view.js",
     "/ui/icon.svg",
     "/ui/jobs_panel.js",
     "/ui/live_panel.js",

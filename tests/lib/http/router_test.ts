@@ -79,3 +79,29 @@ Deno.test("Router answers 405 with Allow for a path that matches with another me
   });
   assert.deepEqual(router.match("GET", "/other"), { kind: "not-found" });
 });
+
+Deno.test("Router: a route with `query` matches only when the URL's query has that parameter", () => {
+  const handler = () => new Response("");
+  const router = new Router([
+    {
+      name: "media_follow",
+      methods: ["GET"],
+      pathname: "/media/:path(.+)",
+      query: "follow",
+      handler,
+    },
+    { name: "media", methods: ["GET"], pathname: "/media{/:path(.*)}?", handler },
+  ]);
+  const name = (search: string) => {
+    const match = router.match("GET", "/media/app.log", search);
+    return match.kind === "route" ? match.route.name : match.kind;
+  };
+  assert.equal(name("?follow"), "media_follow");
+  assert.equal(name("?from=-10&follow="), "media_follow");
+  assert.equal(name(""), "media");
+  assert.equal(name("?followed"), "media");
+  assert.equal(name("?x=follow"), "media");
+  // No search given (callers that match by path only): never the query route.
+  const bare = router.match("GET", "/media/app.log");
+  assert.equal(bare.kind === "route" && bare.route.name, "media");
+});
