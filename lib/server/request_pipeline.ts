@@ -82,7 +82,10 @@ export function createHandler(
     let user: string | undefined;
     let response: Response;
     try {
-      response = cors.preflight(req) ?? await (async () => {
+      const preflight = cors.preflight(req);
+      if (preflight !== undefined) {
+        response = preflight;
+      } else {
         if (match.kind !== "route") throw unmatchedError(match, req.method);
         if (health.draining && match.route.name !== "healthz") {
           throw new HttpError(503, "The server is shutting down; retry on another instance", {
@@ -90,13 +93,16 @@ export function createHandler(
           });
         }
         cors.checkWrite(req);
-        // Before a stream slot: a client without access must not hold one.
-        principal = await options.access?.authorize(req, match, client);
-        if (principal !== undefined) setPrincipal(req, principal);
+        // Before a stream slot: a client without access must not hold one. No
+        // await when access control is off: every request would pay a turn.
+        if (options.access !== undefined) {
+          principal = await options.access.authorize(req, match, client);
+          if (principal !== undefined) setPrincipal(req, principal);
+        }
         setRequestClient(req, client);
         if (admitted) slot = admit(client);
-        return await match.route.handler(req, match.params);
-      })();
+        response = await match.route.handler(req, match.params);
+      }
     } catch (error) {
       if (error instanceof AccessError) {
         metrics.accessRefused(route?.name ?? "unmatched", error.status, error.reason);
