@@ -1,7 +1,7 @@
 /**
  * `deno task seed --database-url postgres://…`: creates and fills the demo
- * `items` table in PostgreSQL, the same rows as the SQLite demo, so that
- * Sluice has something to export with `--database-url`.
+ * `items` table in PostgreSQL (with its index on `price`), the same rows as
+ * the SQLite demo, so that Sluice has something to export with `--database-url`.
  *
  * Flags (environment variable in brackets):
  * - `--database-url URL` [DATABASE_URL]: the database (required).

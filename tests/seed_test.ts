@@ -49,6 +49,20 @@ Deno.test({
     try {
       const rows = await sql.unsafe("SELECT * FROM items ORDER BY id");
       assert.deepEqual(rows.map((row) => ({ ...row })), expected);
+      // The index filters and orders on price use (issue 15), as in the SQLite demo.
+      const indexes = await sql.unsafe(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'items' ORDER BY indexname",
+      );
+      assert.deepEqual(indexes.map((row) => ({ ...row })), [
+        {
+          indexname: "items_pkey",
+          indexdef: "CREATE UNIQUE INDEX items_pkey ON public.items USING btree (id)",
+        },
+        {
+          indexname: "items_price",
+          indexdef: "CREATE INDEX items_price ON public.items USING btree (price)",
+        },
+      ]);
 
       const again = await seed(["--database-url", url]);
       assert.deepEqual(again, {
