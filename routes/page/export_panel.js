@@ -1,15 +1,16 @@
 /**
- * The exports panel: pick a table, columns, format and limit, then watch the
- * rows arrive, cancel, and resume after the last complete row when the
- * stream breaks.
+ * The exports panel: pick a table, columns, filters, order, format and limit
+ * (the URL it will fetch shown as it is built), then watch the rows arrive,
+ * cancel, and resume after the last complete row when the stream breaks.
  *
  * @module
  */
 
 import { api } from "./access.js";
 import { $, describeRefusal, h, say } from "./dom.js";
+import { readBuilder, showBuilder, startBuilder } from "./export_filters.js";
 import { runExport } from "./export_run.js";
-import { formatCount, RateMeter } from "./page_logic.js";
+import { exportUrl, formatCount, RateMeter } from "./page_logic.js";
 
 /** The tables from /export/, by name. */
 const tables = new Map();
@@ -50,6 +51,15 @@ function showColumns() {
     )
   );
   $("export-columns").replaceChildren(h("legend", {}, "Columns"), ...boxes);
+  showBuilder(table);
+  showUrl();
+}
+
+/** The URL the form describes, shown before it is fetched (a running export shows its own). */
+function showUrl() {
+  if ($("exports").dataset.state === "running") return;
+  const plan = planFromForm();
+  $("export-url").textContent = typeof plan === "string" ? "" : `GET ${exportUrl(plan)}`;
 }
 
 /** The formula defusing is a CSV option: offered while CSV is chosen. */
@@ -68,6 +78,8 @@ export function planFromForm() {
   const limit = $("export-limit").value;
   if (limit !== "" && !/^\d+$/.test(limit)) return "The limit is a whole number of rows.";
   const format = form.elements.format.value;
+  const built = readBuilder();
+  if (typeof built === "string") return built;
   return {
     table: table.name,
     format,
@@ -76,6 +88,8 @@ export function planFromForm() {
     // Every column: leave the URL short (and safe for names with commas).
     columns: chosen.length === boxes.length ? undefined : chosen,
     limit: limit === "" ? undefined : Number(limit),
+    filters: built.filters.length === 0 ? undefined : built.filters,
+    order: built.order.length === 0 ? undefined : built.order,
   };
 }
 
@@ -108,7 +122,10 @@ function resumeExport() {
 export function startExportPanel() {
   $("export-table").addEventListener("change", showColumns);
   $("export-form").addEventListener("change", offerSafe);
+  $("export-form").addEventListener("change", showUrl);
+  $("export-form").addEventListener("input", showUrl);
   offerSafe();
+  startBuilder();
   $("export-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const plan = planFromForm();

@@ -13,6 +13,7 @@ import {
   formatBytes,
   formatCount,
   formatDuration,
+  formatPercent,
   resumePlan,
   RowReader,
 } from "./page_logic.js";
@@ -42,6 +43,10 @@ function drawExport(job) {
   $("export-rate").textContent = formatCount(Math.round(rowRate));
   $("export-speed").textContent = `${formatBytes(Math.round(byteRate))}/s`;
   const progress = $("export-progress");
+  // The count is of the rows the filters keep; without one there is no percentage to show.
+  $("export-percent").textContent = job.total === undefined
+    ? "—"
+    : formatPercent(job.total === 0 ? 1 : rows / job.total);
   if (job.total !== undefined) progress.value = job.total === 0 ? 1 : rows / job.total;
   else if (running) progress.removeAttribute("value"); // indeterminate
   drawPreview(job);

@@ -54,6 +54,17 @@ export function formatDuration(ms) {
 }
 
 /**
+ * A share as a whole percentage, never 100% before it is all there.
+ *
+ * @param {number} share From 0 to 1.
+ * @returns {string} Such as `"42%"`; `"99%"` for 0.999, `"100%"` only for 1 (or more).
+ */
+export function formatPercent(share) {
+  if (share >= 1) return "100%";
+  return `${Math.min(99, Math.floor(Math.max(0, share) * 100))}%`;
+}
+
+/**
  * What the player or previewer does with a file, from its extension.
  *
  * @param {string} name
@@ -336,18 +347,26 @@ export class RowReader {
  * @property {number} [limit] Omitted: every row.
  * @property {string} [after] Omitted: from the first row.
  * @property {boolean} [safe] CSV cells that would run as formulas get a `'` (`?safe=1`).
+ * @property {ExportFilter[]} [filters] ANDed; omitted or empty: every row.
+ * @property {OrderTerm[]} [order] Omitted or empty: by the key.
  */
 
 /**
  * The URL of an export, as routes/export.ts reads it.
  *
  * @param {ExportPlan} plan
- * @returns {string} Such as `/export/items.csv?columns=id,value&limit=10`.
+ * @returns {string} Such as `/export/items.csv?columns=id,value&price=gt.10&order=price.desc&limit=10`.
  */
 export function exportUrl(plan) {
   const query = [];
   if (plan.columns !== undefined) {
     query.push(`columns=${plan.columns.map(encodeURIComponent).join(",")}`);
+  }
+  for (const filter of plan.filters ?? []) {
+    query.push(`${encodeURIComponent(filter.column)}=${encodeQueryValue(filterValue(filter))}`);
+  }
+  if (plan.order !== undefined && plan.order.length > 0) {
+    query.push(`order=${encodeQueryValue(orderValue(plan.order))}`);
   }
   if (plan.limit !== undefined) query.push(`limit=${plan.limit}`);
   if (plan.after !== undefined) query.push(`after=${encodeURIComponent(plan.after)}`);
@@ -371,4 +390,220 @@ export function resumePlan(plan, after, rows) {
     after,
     limit: plan.limit === undefined ? undefined : Math.max(0, plan.limit - rows),
   };
+}
+
+/**
+ * @typedef {object} ExportFilter One row of the filter builder: `{column}={not.}{op}.{value}`.
+ * @property {string} column
+ * @property {string} op One of {@linkcode FILTER_OPERATORS}.
+ * @property {boolean} [not] Negates it (`not.` before the operator).
+ * @property {string} value As typed: for `in`, a comma-separated list (an item in
+ *   double quotes may hold commas); for `is`, `null` or `notnull`; for `like`
+ *   and `ilike`, a pattern with `*` as the wildcard.
+ */
+
+/**
+ * @typedef {object} OrderTerm One column of the order picker.
+ * @property {string} column
+ * @property {"asc" | "desc"} direction
+ * @property {"nullsfirst" | "nullslast"} [nulls] Omitted: the database's default.
+ */
+
+/** Every operator of the URL language (PostgREST's), in the order the page offers them. */
+export const FILTER_OPERATORS = [
+  "eq",
+  "neq",
+  "gt",
+  "gte",
+  "lt",
+  "lte",
+  "like",
+  "ilike",
+  "in",
+  "is",
+];
+
+/** What each operator reads as in the builder. */
+export const OPERATOR_LABELS = {
+  eq: "=",
+  neq: "≠",
+  gt: ">",
+  gte: "≥",
+  lt: "<",
+  lte: "≤",
+  like: "like",
+  ilike: "like (any case)",
+  in: "in list",
+  is: "is",
+};
+
+const ORDERED = ["eq", "neq", "gt", "gte", "lt", "lte", "in", "is"];
+
+/**
+ * The kind of values a column holds, from the type the table index gives
+ * (a SQLite declared type or a PostgreSQL type name), by SQLite's affinity
+ * rules (§3.1 of its datatype page) plus PostgreSQL's names.
+ *
+ * @param {string | undefined | null} declared Such as `"INTEGER"`, `"double precision"`, `"timestamptz"`.
+ * @returns {"integer" | "real" | "text" | "timestamp" | "boolean" | "blob" | "any"}
+ *   `"any"` when the type says nothing (no type given, or SQLite's typeless columns).
+ */
+export function typeFamily(declared) {
+  const t = (declared ?? "").toLowerCase();
+  if (t === "") return "any";
+  if (/^(timestamp|date|time)/.test(t) || t === "timestamptz") return "timestamp";
+  if (/^bool/.test(t)) return "boolean";
+  if (t.includes("int") || t === "serial" || t === "bigserial") return "integer";
+  if (/char|clob|text|uuid|citext/.test(t)) return "text";
+  if (t.includes("blob") || t === "bytea") return "blob";
+  if (/real|floa|doub|numeric|decimal/.test(t)) return "real";
+  return "any";
+}
+
+/**
+ * The operators that make sense for a column: order comparisons for numbers
+ * and times, patterns for text only, `is` (null) for everything.
+ *
+ * @param {string | undefined | null} declared The column's type, as the index gives it.
+ * @returns {string[]} A subset of {@linkcode FILTER_OPERATORS}, in its order.
+ */
+export function operatorsFor(declared) {
+  switch (typeFamily(declared)) {
+    case "integer":
+    case "real":
+    case "timestamp":
+      return ORDERED;
+    case "boolean":
+      return ["eq", "neq", "is"];
+    case "blob":
+      return ["is"];
+    default:
+      return FILTER_OPERATORS;
+  }
+}
+
+/**
+ * The items of an `in` list as typed: split at commas, each trimmed; an item
+ * in double quotes keeps its commas and spaces (`""` or `\"` inside is a quote).
+ *
+ * @param {string} text Such as `1, 2, 3` or `"a, b", c`.
+ * @returns {string[]}
+ */
+export function parseListInput(text) {
+  /** @type {string[]} */
+  const items = [];
+  let i = 0;
+  while (i <= text.length) {
+    while (text[i] === " ") i++;
+    let item = "";
+    if (text[i] === '"') {
+      i++;
+      while (i < text.length) {
+        const c = text[i];
+        if (c === "\\" && i + 1 < text.length) {
+          item += text[i + 1];
+          i += 2;
+        } else if (c === '"' && text[i + 1] === '"') {
+          item += '"';
+          i += 2;
+        } else if (c === '"') {
+          i++;
+          break;
+        } else {
+          item += c;
+          i++;
+        }
+      }
+      const comma = text.indexOf(",", i);
+      i = comma === -1 ? text.length + 1 : comma + 1;
+    } else {
+      const comma = text.indexOf(",", i);
+      const end = comma === -1 ? text.length : comma;
+      item = text.slice(i, end).trim();
+      i = end + 1;
+    }
+    items.push(item);
+  }
+  return text.trim() === "" ? [] : items;
+}
+
+/**
+ * One item of an `in.(…)` list as PostgREST writes it: in double quotes (with
+ * `\"` and `\\`) when it holds a character the list syntax reads, or is empty.
+ *
+ * @param {string} item
+ * @returns {string}
+ */
+export function quoteListItem(item) {
+  return item === "" || /[,()"\\]|^\s|\s$/.test(item)
+    ? `"${item.replace(/[\\"]/g, "\\$&")}"`
+    : item;
+}
+
+/**
+ * A filter's parameter value, before URL encoding.
+ *
+ * @param {ExportFilter} filter
+ * @returns {string} Such as `gt.10`, `not.in.(1,2)` or `is.null`.
+ */
+export function filterValue(filter) {
+  const not = filter.not ? "not." : "";
+  if (filter.op === "in") {
+    return `${not}in.(${parseListInput(filter.value).map(quoteListItem).join(",")})`;
+  }
+  return `${not}${filter.op}.${filter.value}`;
+}
+
+/**
+ * What is wrong with a filter row before it is sent, or undefined when it
+ * can be sent (the server still checks each value against its column's type).
+ *
+ * @param {ExportFilter} filter
+ * @returns {string | undefined}
+ */
+export function checkFilter(filter) {
+  if (!FILTER_OPERATORS.includes(filter.op)) return `Unknown operator ${filter.op}.`;
+  if (filter.op === "is") {
+    return filter.value === "null" || filter.value === "notnull"
+      ? undefined
+      : `"is" takes null or notnull.`;
+  }
+  if (filter.op === "in") {
+    return parseListInput(filter.value).length === 0
+      ? `Give ${filter.column} at least one value for "in list".`
+      : undefined;
+  }
+  return filter.value === "" && filter.op !== "eq" && filter.op !== "neq"
+    ? `Give ${filter.column} a value to compare with.`
+    : undefined;
+}
+
+/**
+ * The `order` parameter's value, before URL encoding (`.asc` is the default
+ * and left out, as PostgREST writes it).
+ *
+ * @param {OrderTerm[]} terms
+ * @returns {string} Such as `price.desc,id`.
+ */
+export function orderValue(terms) {
+  return terms
+    .map((t) =>
+      [t.column, t.direction === "desc" || t.nulls ? t.direction : "", t.nulls ?? ""]
+        .filter((part) => part !== "")
+        .join(".")
+    )
+    .join(",");
+}
+
+/**
+ * A query-string component: percent-encoded as `encodeURIComponent` does
+ * (so `&`, `=`, `+`, `#`, `%` and spaces cannot change the query's shape),
+ * but with `,` and `:` left readable — both are allowed in a query
+ * (RFC 3986 §3.4) and mean the same to `URLSearchParams` either way.
+ *
+ * @param {string} text
+ * @returns {string}
+ */
+export function encodeQueryValue(text) {
+  return encodeURIComponent(text).replace(/%2C/g, ",").replace(/%3A/g, ":");
 }

@@ -2,17 +2,26 @@ import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
 import { encodeRows } from "../../support/encode_rows.ts";
 import {
+  checkFilter,
+  encodeQueryValue,
   exportUrl,
+  filterValue,
   formatBytes,
   formatCount,
   formatDuration,
+  formatPercent,
   LineSplitter,
   mediaKind,
+  operatorsFor,
+  orderValue,
   parseCsvRecord,
   parseJsonRow,
+  parseListInput,
+  quoteListItem,
   RateMeter,
   resumePlan,
   RowReader,
+  typeFamily,
 } from "../../../routes/page/page_logic.js";
 
 /** Rows like the demo table's: quotes, commas, LF, CRLF, non-ASCII, NULL, big integers. */
@@ -252,4 +261,172 @@ Deno.test("resumePlan() continues after the last row with the rows still owed", 
   assert.equal(resumePlan(next, "1100", 60).limit, 0);
   const whole = resumePlan({ table: "items", format: "ndjson" }, "9007199254740993", 3);
   assert.equal(exportUrl(whole), "/export/items.ndjson?after=9007199254740993");
+});
+
+Deno.test("typeFamily() reads SQLite declared types by affinity and PostgreSQL type names", () => {
+  const cases: Array<[string | undefined, string]> = [
+    ["INTEGER", "integer"],
+    ["bigint", "integer"],
+    ["int8", "integer"],
+    ["UNSIGNED BIG INT", "integer"],
+    ["REAL", "real"],
+    ["double precision", "real"],
+    ["numeric", "real"],
+    ["DECIMAL(10,5)", "real"],
+    ["float8", "real"],
+    ["TEXT", "text"],
+    ["VARCHAR(255)", "text"],
+    ["character varying", "text"],
+    ["timestamp without time zone", "timestamp"],
+    ["timestamptz", "timestamp"],
+    ["date", "timestamp"],
+    ["boolean", "boolean"],
+    ["BLOB", "blob"],
+    ["bytea", "blob"],
+    ["", "any"],
+    [undefined, "any"],
+    ["json", "any"],
+  ];
+  for (const [declared, family] of cases) assert.equal(typeFamily(declared), family, declared);
+});
+
+Deno.test("operatorsFor() offers patterns for text only, comparisons for numbers and times", () => {
+  const all = ["eq", "neq", "gt", "gte", "lt", "lte", "like", "ilike", "in", "is"];
+  const ordered = ["eq", "neq", "gt", "gte", "lt", "lte", "in", "is"];
+  assert.deepEqual(operatorsFor("INTEGER"), ordered);
+  assert.deepEqual(operatorsFor("REAL"), ordered);
+  assert.deepEqual(operatorsFor("timestamp"), ordered);
+  assert.deepEqual(operatorsFor("TEXT"), all);
+  assert.deepEqual(operatorsFor(undefined), all);
+  assert.deepEqual(operatorsFor("bool"), ["eq", "neq", "is"]);
+  assert.deepEqual(operatorsFor("BLOB"), ["is"]);
+});
+
+Deno.test("parseListInput() splits at commas and keeps quoted items whole", () => {
+  const cases: Array<[string, string[]]> = [
+    ["", []],
+    ["1", ["1"]],
+    ["1, 2,3 ", ["1", "2", "3"]],
+    ['"a, b", c', ["a, b", "c"]],
+    ['"say ""hi""", x', ['say "hi"', "x"]],
+    [String.raw`"back\\slash", "q\\"`, ["back\\slash", "q\\"]],
+    ['"  padded  "', ["  padded  "]],
+    ["a,,b", ["a", "", "b"]],
+    ['""', [""]],
+  ];
+  for (const [text, items] of cases) assert.deepEqual(parseListInput(text), items, text);
+});
+
+Deno.test("quoteListItem() quotes what the in.(…) syntax would read", () => {
+  const cases: Array<[string, string]> = [
+    ["10", "10"],
+    ["café 東京", "café 東京"],
+    ["a,b", '"a,b"'],
+    ["f(x)", '"f(x)"'],
+    ['say "hi"', '"say \\"hi\\""'],
+    ["back\\slash", '"back\\\\slash"'],
+    [" lead", '" lead"'],
+    ["", '""'],
+  ];
+  for (const [item, quoted] of cases) assert.equal(quoteListItem(item), quoted, item);
+});
+
+Deno.test("filterValue() writes PostgREST operators, not. and in lists", () => {
+  const cases: Array<[Parameters<typeof filterValue>[0], string]> = [
+    [{ column: "price", op: "gt", value: "10" }, "gt.10"],
+    [{ column: "price", op: "lte", value: "9.5", not: true }, "not.lte.9.5"],
+    [{ column: "label", op: "is", value: "null" }, "is.null"],
+    [{ column: "label", op: "is", value: "notnull", not: true }, "not.is.notnull"],
+    [{ column: "id", op: "in", value: "1, 2", not: true }, "not.in.(1,2)"],
+    [{ column: "label", op: "in", value: '"a,b", c' }, 'in.("a,b",c)'],
+    [{ column: "note", op: "ilike", value: "*café*" }, "ilike.*café*"],
+    [{ column: "value", op: "eq", value: "" }, "eq."],
+  ];
+  for (const [filter, value] of cases) assert.equal(filterValue(filter), value);
+});
+
+Deno.test("checkFilter() asks for what a row lacks", () => {
+  assert.equal(checkFilter({ column: "price", op: "gt", value: "1" }), undefined);
+  assert.equal(
+    checkFilter({ column: "price", op: "gt", value: "" }),
+    "Give price a value to compare with.",
+  );
+  assert.equal(checkFilter({ column: "label", op: "eq", value: "" }), undefined);
+  assert.equal(
+    checkFilter({ column: "id", op: "in", value: " " }),
+    'Give id at least one value for "in list".',
+  );
+  assert.equal(
+    checkFilter({ column: "x", op: "is", value: "true" }),
+    '"is" takes null or notnull.',
+  );
+  assert.equal(checkFilter({ column: "x", op: "sql", value: "1" }), "Unknown operator sql.");
+});
+
+Deno.test("orderValue() leaves .asc out and writes nulls placement", () => {
+  assert.equal(
+    orderValue([{ column: "price", direction: "desc" }, { column: "id", direction: "asc" }]),
+    "price.desc,id",
+  );
+  assert.equal(
+    orderValue([{ column: "label", direction: "asc", nulls: "nullsfirst" }]),
+    "label.asc.nullsfirst",
+  );
+  assert.equal(
+    orderValue([{ column: "label", direction: "desc", nulls: "nullslast" }]),
+    "label.desc.nullslast",
+  );
+});
+
+Deno.test("encodeQueryValue() encodes what would change the query's shape, keeps , and : readable", () => {
+  assert.equal(encodeQueryValue("in.(1,2)"), "in.(1,2)");
+  assert.equal(encodeQueryValue("gte.2026-01-01T00:00:00Z"), "gte.2026-01-01T00:00:00Z");
+  assert.equal(encodeQueryValue("eq.a&b=c+d #e%f"), "eq.a%26b%3Dc%2Bd%20%23e%25f");
+  assert.equal(encodeQueryValue("like.*café*"), "like.*caf%C3%A9*");
+});
+
+Deno.test("exportUrl() puts filters and order in the query, and URLSearchParams reads them back exactly", () => {
+  const url = exportUrl({
+    table: "items",
+    format: "csv",
+    columns: ["id", "price"],
+    filters: [
+      { column: "price", op: "gt", value: "10" },
+      { column: "label", op: "is", value: "null" },
+      { column: "id", op: "in", value: "1,2", not: true },
+      { column: "note", op: "like", value: "a&b=c+d #50% ☕*" },
+      { column: "we!rd name&", op: "eq", value: "x" },
+    ],
+    order: [{ column: "price", direction: "desc" }, { column: "id", direction: "asc" }],
+    limit: 10,
+  });
+  assert.equal(
+    url,
+    "/export/items.csv?columns=id,price&price=gt.10&label=is.null&id=not.in.(1,2)" +
+      "&note=like.a%26b%3Dc%2Bd%20%2350%25%20%E2%98%95*&we!rd%20name%26=eq.x" +
+      "&order=price.desc,id&limit=10",
+  );
+  const params = [...new URL(url, "http://h").searchParams];
+  assert.deepEqual(params, [
+    ["columns", "id,price"],
+    ["price", "gt.10"],
+    ["label", "is.null"],
+    ["id", "not.in.(1,2)"],
+    ["note", "like.a&b=c+d #50% ☕*"],
+    ["we!rd name&", "eq.x"],
+    ["order", "price.desc,id"],
+    ["limit", "10"],
+  ]);
+  assert.equal(
+    exportUrl({ table: "items", format: "ndjson", filters: [], order: [] }),
+    "/export/items.ndjson",
+  );
+});
+
+Deno.test("formatPercent() says 100% only when everything arrived", () => {
+  const cases: Array<[number, string]> = [[0, "0%"], [0.426, "42%"], [0.999, "99%"], [1, "100%"], [
+    1.2,
+    "100%",
+  ], [-1, "0%"]];
+  for (const [share, text] of cases) assert.equal(formatPercent(share), text, String(share));
 });
