@@ -529,13 +529,14 @@ export function parseListInput(text) {
 
 /**
  * One item of an `in.(…)` list as PostgREST writes it: in double quotes (with
- * `\"` and `\\`) when it holds a character the list syntax reads, or is empty.
+ * `\"` and `\\`) when it holds a character the list syntax reads, is empty,
+ * or is the text `null` (which bare would mean NULL).
  *
  * @param {string} item
  * @returns {string}
  */
 export function quoteListItem(item) {
-  return item === "" || /[,()"\\]|^\s|\s$/.test(item)
+  return item === "" || item === "null" || /[,()"\\]|^\s|\s$/.test(item)
     ? `"${item.replace(/[\\"]/g, "\\$&")}"`
     : item;
 }

@@ -73,6 +73,7 @@ Deno.test("every asset the page names is served from /ui/, and nothing from else
     "/ui/access.js",
     "/ui/app.js",
     "/ui/dom.js",
+    "/ui/export_filters.js",
     "/ui/export_panel.js",
     "/ui/export_run.js",
     "/ui/follow_view.js",

@@ -327,6 +327,7 @@ Deno.test("quoteListItem() quotes what the in.(…) syntax would read", () => {
     ["back\\slash", '"back\\\\slash"'],
     [" lead", '" lead"'],
     ["", '""'],
+    ["null", '"null"'],
   ];
   for (const [item, quoted] of cases) assert.equal(quoteListItem(item), quoted, item);
 });
