@@ -148,8 +148,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         maxSeconds: config.exportMaxSeconds,
       },
       csvSafe: config.csvSafe,
+      maxFilters: config.exportMaxFilters,
     }),
-    ...jobsRoutes({ jobs, source, compression, csvSafe: config.csvSafe }),
+    ...jobsRoutes({
+      jobs,
+      source,
+      compression,
+      csvSafe: config.csvSafe,
+      maxFilters: config.exportMaxFilters,
+    }),
     ...signRoutes({
       key: signingKey,
       mayGet: async (req, target): Promise<boolean> =>

@@ -7,7 +7,7 @@
  */
 
 import { attachment } from "../lib/http/content_disposition.ts";
-import type { ExportSource } from "../lib/export/export_source.ts";
+import { type ExportSource, queryOrder } from "../lib/export/export_source.ts";
 import { HttpError } from "../lib/http/http_error.ts";
 import { emptyBody } from "../lib/http/empty_body.ts";
 import { escapeHtml } from "../lib/http/escape_html.ts";
@@ -18,7 +18,9 @@ import { ROW_FORMATS, type RowFormatName } from "../lib/export/row_format.ts";
 import { RowEncoderStream } from "../lib/export/row_encoder_stream.ts";
 import { type ExportLimits, ExportLimitStream } from "../lib/export/export_limits.ts";
 import { exportResponse } from "../lib/export/export_response.ts";
-import { parseAfter, parseFlag, parseLimit } from "../lib/export/export_params.ts";
+import { parseFlag, parseLimit } from "../lib/export/export_params.ts";
+import { parseRowSelection, type RowSelection } from "../lib/export/row_selection.ts";
+import { resumeTokenOf } from "../lib/export/resume_token.ts";
 import { splitTableName, tableLink } from "../lib/export/table_path.ts";
 import { pickColumns, type TableInfo } from "../lib/export/table_schema.ts";
 
@@ -32,6 +34,8 @@ export interface ExportOptions {
   limits?: ExportLimits;
   /** CSV cells that would run as spreadsheet formulas get a `'` unless `?safe=0`. @default false */
   csvSafe?: boolean;
+  /** Filters and order columns one export may have (`--export-max-filters`). @default 16 */
+  maxFilters?: number;
 }
 
 /** What one export streams. */
@@ -39,7 +43,8 @@ interface ExportPlan {
   table: TableInfo;
   columns: string[];
   format: RowFormatName;
-  after?: bigint;
+  /** Filters, order and where to resume. */
+  selection?: RowSelection;
   limit?: number;
   bom?: boolean;
   safe?: boolean;
@@ -116,7 +121,20 @@ export function exportHandler(options: ExportOptions): Handler {
     const format = chooseFormat(req, url, extension);
     const table = await options.source.describeTable(name);
     const columns = pickColumns(table, url.searchParams.get("columns"));
-    const after = parseAfter(url.searchParams.get("after"), table);
+    for (const name of ["order", "after", "limit", "columns"]) {
+      if (url.searchParams.getAll(name).length > 1) {
+        throw new HttpError(400, `"${name}" may be given once`);
+      }
+    }
+    const selection = parseRowSelection(
+      {
+        params: url.searchParams,
+        order: url.searchParams.get("order"),
+        after: url.searchParams.get("after"),
+      },
+      table,
+      { maxFilters: options.maxFilters },
+    );
     const headers = new Headers({
       "content-type": ROW_FORMATS[format].contentType,
       "content-disposition": attachment(`${table.name}.${format}`),
@@ -129,7 +147,7 @@ export function exportHandler(options: ExportOptions): Handler {
       table,
       columns,
       format,
-      after,
+      selection,
       limit: parseLimit(url.searchParams.get("limit")),
       bom: format === "csv" && parseFlag("bom", url.searchParams.get("bom")),
       safe: format === "csv" &&
@@ -195,6 +213,8 @@ export function exportIndexHandler(options: ExportOptions): Handler {
         rows,
         key: info?.key ?? null,
         columns: info?.columns ?? [],
+        // What filters each column takes (lib/export/column_kind.ts), for the page's filter builder.
+        types: Object.fromEntries((info?.columnInfo ?? []).map((c) => [c.name, c.kind])),
         links,
       });
     }
@@ -226,13 +246,17 @@ ${rows.join("\n")}
 async function exportRows(req: Request, options: ExportOptions, plan: ExportPlan) {
   const { table, columns, format, headers } = plan;
   // Views are not counted: that would run them twice.
-  const rows = await options.source.openRows({
+  const query = {
     table: table.name,
     columns,
     key: table.key,
-    after: plan.after,
+    ...plan.selection,
     limit: plan.limit,
-  }, { count: table.type === "table", rows: req.method !== "HEAD" });
+  };
+  const rows = await options.source.openRows(query, {
+    count: table.type === "table",
+    rows: req.method !== "HEAD",
+  });
   if (rows.total !== undefined) headers.set("x-total-rows", String(rows.total));
   const limits = options.limits ?? { maxRows: 0, maxBytes: 0, maxSeconds: 0 };
   if (limits.maxRows > 0 && rows.total !== undefined && rows.total > limits.maxRows) {
@@ -256,7 +280,9 @@ async function exportRows(req: Request, options: ExportOptions, plan: ExportPlan
     headers,
     chunkSize: options.chunkSize,
     errorRecord: format === "ndjson",
-    keyed: table.key !== undefined,
+    resumeToken: table.key === undefined
+      ? undefined
+      : (last) => resumeTokenOf(last, queryOrder(query).length, query.order !== undefined),
   });
 }
 

@@ -34,6 +34,8 @@ export interface JobsOptions {
   events?: JobEventsOptions;
   /** Whether CSV jobs are formula-safe unless asked otherwise (`--csv-safe`). @default false */
   csvSafe?: boolean;
+  /** Filters and order columns one job may have (`--export-max-filters`). @default 16 */
+  maxFilters?: number;
 }
 
 const NO_STORE = { "cache-control": "no-store" };
@@ -88,7 +90,7 @@ export function jobsRoutes(options: JobsOptions): RouteSpec[] {
 }
 
 /** `POST /jobs` (create) and `GET /jobs` (list, newest first). */
-function jobsHandler({ jobs, source, csvSafe }: JobsOptions): Handler {
+function jobsHandler({ jobs, source, csvSafe, maxFilters }: JobsOptions): Handler {
   return async (req) => {
     if (req.method !== "POST") {
       const type = preferredType(req, ["application/json", "text/html"]);
@@ -108,7 +110,7 @@ function jobsHandler({ jobs, source, csvSafe }: JobsOptions): Handler {
     if (key !== null && !/^[\x21-\x7e]{1,255}$/.test(key)) {
       throw new HttpError(400, "Idempotency-Key must be 1 to 255 visible ASCII characters");
     }
-    const spec = await readJobSpec(req, source, { csvSafe });
+    const spec = await readJobSpec(req, source, { csvSafe, maxFilters });
     // A job is an export: a token limited to some tables does not get others this way.
     const principal = principalOf(req);
     if (

@@ -18,8 +18,11 @@ export interface ExportResponseOptions {
   chunkSize?: number;
   /** End a failed export with an `$error` record (NDJSON). @default false */
   errorRecord?: boolean;
-  /** The rows end with an integer key, which the error record offers to resume after. */
-  keyed?: boolean;
+  /**
+   * The resume token of the last row sent (lib/export/resume_token.ts),
+   * which the error record offers to resume after; none when undefined.
+   */
+  resumeToken?: (last: unknown[]) => string | number | undefined;
 }
 
 /** What the last link passed on: where a failed export stopped. */
@@ -43,7 +46,7 @@ interface Sent {
  * @example
  * ```ts
  * const text = rows.batches.pipeThrough(new RowEncoderStream("ndjson", ["id"]));
- * const res = await exportResponse(text, { headers: new Headers(), errorRecord: true, keyed: true });
+ * const res = await exportResponse(text, { headers: new Headers(), errorRecord: true });
  * ```
  */
 export function exportResponse(
@@ -74,17 +77,19 @@ export function exportResponse(
     headers: options.headers,
     chunkSize: options.chunkSize,
     finalRecord: options.errorRecord
-      ? (error) => failureRecord(error, sent, options.keyed ?? false)
+      ? (error) => failureRecord(error, sent, options.resumeToken)
       : undefined,
   });
 }
 
 /** The NDJSON error record: how many rows came before it, and where to resume. */
-function failureRecord(error: unknown, sent: Sent, keyed: boolean): string {
-  const key = sent.last?.[sent.last.length - 1];
-  const resume = keyed && typeof key === "bigint"
-    ? { after: Number.isSafeInteger(Number(key)) ? Number(key) : String(key) }
-    : {};
+function failureRecord(
+  error: unknown,
+  sent: Sent,
+  resumeToken: ExportResponseOptions["resumeToken"],
+): string {
+  const token = sent.last === undefined ? undefined : resumeToken?.(sent.last);
+  const resume = token === undefined ? {} : { after: token };
   // An HttpError's message is safe to show; anything else stays in the log.
   const status = error instanceof HttpError ? error.status : 500;
   return ndjsonErrorRecord({
@@ -95,7 +100,7 @@ function failureRecord(error: unknown, sent: Sent, keyed: boolean): string {
       : error instanceof HttpError
       ? `${error.message}.`
       : `The export failed after ${sent.rows} rows; see the server log.`) +
-      ("after" in resume ? ` Resume with ?after=${resume.after}.` : ""),
+      (token === undefined ? "" : ` Resume with ?after=${encodeURIComponent(token)}.`),
     rows: sent.rows,
     ...resume,
   });

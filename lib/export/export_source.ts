@@ -7,6 +7,9 @@
  * @module
  */
 
+import type { SqlValue } from "./column_kind.ts";
+import type { RowFilter } from "./row_filter.ts";
+import type { OrderTerm } from "./row_order.ts";
 import type { TableInfo } from "./table_schema.ts";
 
 export type { TableInfo };
@@ -22,17 +25,56 @@ export interface TableQuery {
   after?: bigint;
   /** At most this many rows. */
   limit?: number;
+  /** Only rows that pass this filter (lib/export/row_filter.ts). */
+  filter?: RowFilter;
+  /**
+   * The order (lib/export/row_order.ts), the key last when there is one;
+   * undefined: by the key. Each row then carries the order's values after
+   * the columns (the key last), which is where a resume continues from.
+   */
+  order?: OrderTerm[];
+  /**
+   * Only rows after the one with these values in `order` (a resume token,
+   * lib/export/resume_token.ts); instead of `after`, and needs `key`.
+   */
+  from?: SqlValue[];
+}
+
+/**
+ * The order a query reads in: its own, or the key ascending.
+ *
+ * @param query The query.
+ * @returns The terms (empty without order and key).
+ */
+export function queryOrder(query: TableQuery): OrderTerm[] {
+  if (query.order !== undefined) return query.order;
+  if (query.key === undefined) return [];
+  const column = { name: query.key, kind: "integer", type: "INTEGER", notNull: true } as const;
+  return [{ column, desc: false, nullsFirst: false }];
+}
+
+/**
+ * Where a query starts: after the `from` values, or after the key `after`.
+ *
+ * @param query The query.
+ * @returns One value per term of {@linkcode queryOrder}, or undefined from the start.
+ */
+export function queryFrom(query: TableQuery): SqlValue[] | undefined {
+  return query.from ?? (query.after === undefined ? undefined : [query.after]);
 }
 
 /**
  * Checks a query before a backend turns it into SQL.
  *
  * @param query The query.
- * @throws {TypeError} When `after` is given without a key to be after.
+ * @throws {TypeError} When `after` or `from` is given without a key to be after, or both.
  */
 export function checkQuery(query: TableQuery): void {
-  if (query.after !== undefined && query.key === undefined) {
+  if ((query.after !== undefined || query.from !== undefined) && query.key === undefined) {
     throw new TypeError(`Cannot read ${query.table} after a key: it has none`);
+  }
+  if (query.after !== undefined && query.from !== undefined) {
+    throw new TypeError(`Cannot read ${query.table} after both a key and a token`);
   }
 }
 

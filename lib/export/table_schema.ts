@@ -10,6 +10,7 @@
 
 import type { DatabaseSync } from "node:sqlite";
 import { HttpError } from "../http/http_error.ts";
+import { type ColumnInfo, sqliteKind } from "./column_kind.ts";
 
 /** A table or view that can be exported. */
 export interface TableInfo {
@@ -25,6 +26,13 @@ export interface TableInfo {
    * when it is one integer column (smallint, integer or bigint).
    */
   key: string | undefined;
+  /**
+   * Each column's kind and declared type, in `columns`' order, then the key
+   * when it is not a column (`rowid`): what filters, orders and resume
+   * tokens are checked against. A backend that leaves it out cannot filter
+   * or order (the export refuses with 400).
+   */
+  columnInfo?: ColumnInfo[];
 }
 
 /**
@@ -62,13 +70,14 @@ export function describeTable(db: DatabaseSync, name: string): TableInfo {
   if (found === undefined || name.startsWith("sqlite_")) {
     throw noSuchTable(name, listTables(db).map((t) => t.name));
   }
-  const xinfo = db.prepare("SELECT name, type, pk, hidden FROM pragma_table_xinfo(?)").all(
-    name,
-  ) as {
+  const xinfo = db.prepare(
+    'SELECT name, type, pk, hidden, "notnull" AS required FROM pragma_table_xinfo(?)',
+  ).all(name) as {
     name: string;
     type: string;
     pk: number;
     hidden: number;
+    required: number;
   }[];
   const visible = xinfo.filter((c) => c.hidden !== 1);
   const columns = visible.map((c) => c.name);
@@ -83,7 +92,16 @@ export function describeTable(db: DatabaseSync, name: string): TableInfo {
       key = ["rowid", "_rowid_", "oid"].find((alias) => !taken.has(alias));
     }
   }
-  return { name, type: found.type, columns, key };
+  const columnInfo: ColumnInfo[] = visible.map((c) => ({
+    name: c.name,
+    kind: sqliteKind(c.type),
+    type: c.type,
+    notNull: c.required === 1 || c.name === key,
+  }));
+  if (key !== undefined && !columns.includes(key)) {
+    columnInfo.push({ name: key, kind: "integer", type: "INTEGER", notNull: true });
+  }
+  return { name, type: found.type, columns, key, columnInfo };
 }
 
 /**
@@ -153,8 +171,14 @@ export function noSuchTable(name: string, names: string[]): HttpError {
   );
 }
 
-/** "valid tables: a, b" — shortened for very large schemas. */
-function nameList(what: string, names: string[]): string {
+/**
+ * "valid tables: a, b" — shortened for very large schemas.
+ *
+ * @param what What the names are (`columns`).
+ * @param names The names.
+ * @returns The phrase.
+ */
+export function nameList(what: string, names: string[]): string {
   if (names.length === 0) return `there are no ${what}`;
   const shown = names.slice(0, 50).join(", ");
   return `valid ${what}: ${shown}${names.length > 50 ? `, and ${names.length - 50} more` : ""}`;

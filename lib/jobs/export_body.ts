@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { ExportSource } from "../export/export_source.ts";
+import { type ExportSource, queryOrder, type TableQuery } from "../export/export_source.ts";
+import { resumeTokenOf } from "../export/resume_token.ts";
 import type { RowFormatName } from "../export/row_format.ts";
 import { type EncodedRows, RowEncoderStream } from "../export/row_encoder_stream.ts";
 
@@ -19,6 +20,10 @@ export interface ExportBodyRequest {
   format: RowFormatName;
   /** Rows whose key is greater than this. */
   after?: bigint;
+  /** Filters, order and a resume token's position, as in lib/export/export_source.ts. */
+  filter?: TableQuery["filter"];
+  order?: TableQuery["order"];
+  from?: TableQuery["from"];
   /** At most this many rows. */
   limit?: number;
   /** CSV only: a UTF-8 byte order mark first. */
@@ -44,8 +49,12 @@ export interface ExportBody {
   total: number | undefined;
   /** Rows in the chunks read so far (this run only). */
   rows(): number;
-  /** The key of the last row read so far, to resume after; undefined without a key or rows. */
-  resumeKey(): bigint | undefined;
+  /**
+   * The resume token of the last row read so far (lib/export/resume_token.ts:
+   * the key's digits without an order), to resume after; undefined without a
+   * key or rows.
+   */
+  resumeToken(): string | undefined;
 }
 
 /**
@@ -64,13 +73,18 @@ export async function openExportBody(
   source: ExportSource,
   request: ExportBodyRequest,
 ): Promise<ExportBody> {
-  const rows = await source.openRows({
+  const query: TableQuery = {
     table: request.table,
     columns: request.columns,
     key: request.key,
     after: request.after,
     limit: request.limit,
-  }, { count: request.count ?? false });
+    filter: request.filter,
+    order: request.order,
+    from: request.from,
+  };
+  const rows = await source.openRows(query, { count: request.count ?? false });
+  const terms = queryOrder(query).length;
   // The export chain: source batches → encoder; this end adds bytes and progress.
   const encoded = rows.batches
     .pipeThrough(
@@ -103,10 +117,10 @@ export async function openExportBody(
     body,
     total: rows.total,
     rows: () => read,
-    resumeKey() {
+    resumeToken() {
       if (request.key === undefined || last === undefined) return undefined;
-      const key = last[last.length - 1];
-      return typeof key === "bigint" ? key : undefined;
+      const token = resumeTokenOf(last, terms, request.order !== undefined);
+      return token === undefined ? undefined : String(token);
     },
   };
 }

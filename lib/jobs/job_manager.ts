@@ -9,6 +9,7 @@
 
 import type { ExportSource } from "../export/export_source.ts";
 import { HttpError } from "../http/http_error.ts";
+import { parseRowSelection } from "../export/row_selection.ts";
 import { openExportBody } from "./export_body.ts";
 import type { JobSpec } from "./job_spec.ts";
 import { type JobChange, type JobRecord, type JobState, JobStore } from "./job_store.ts";
@@ -293,16 +294,23 @@ export class JobManager {
     running.finished = writeResult({
       open: async (from) => {
         const done = from?.rows ?? 0;
+        // Filters, order and the token are read again against today's schema: a
+        // table changed since the job was asked for fails it with the 400's reason.
+        const selection = parseRowSelection(
+          {
+            params: new URLSearchParams(spec.filters ?? ""),
+            order: spec.order ?? null,
+            after: from?.after ?? spec.after ?? null,
+          },
+          await this.#options.source.describeTable(spec.table),
+          { maxFilters: Infinity },
+        );
         const body = await openExportBody(this.#options.source, {
           table: spec.table,
           columns: spec.columns,
           key: spec.key,
           format: spec.format,
-          after: from !== undefined
-            ? BigInt(from.after)
-            : spec.after === undefined
-            ? undefined
-            : BigInt(spec.after),
+          ...selection,
           limit: spec.limit === undefined ? undefined : spec.limit - done,
           bom: spec.bom,
           safe: spec.safe,

@@ -6,7 +6,9 @@
  */
 
 import type { ExportSource } from "../export/export_source.ts";
-import { parseAfter, parseFlag, parseLimit } from "../export/export_params.ts";
+import { parseFlag, parseLimit } from "../export/export_params.ts";
+import { RESERVED_PARAMS } from "../export/row_filter.ts";
+import { parseRowSelection } from "../export/row_selection.ts";
 import { ROW_FORMATS, type RowFormatName } from "../export/row_format.ts";
 import { pickColumns } from "../export/table_schema.ts";
 import { HttpError } from "../http/http_error.ts";
@@ -18,8 +20,15 @@ export interface JobSpec {
   columns: string[];
   /** The table's integer key: with one, a job resumes from checkpoints. */
   key?: string;
-  /** Rows after this key value (a 64-bit integer, as text). */
+  /**
+   * Where to start: after this key value (a 64-bit integer, as text), or
+   * with `order`, after this resume token.
+   */
   after?: string;
+  /** Filters, as a query string (`price=gt.10&or=(…)`), checked as a live export's. */
+  filters?: string;
+  /** The order, as `?order=` takes it. */
+  order?: string;
   limit?: number;
   gzip: boolean;
   bom: boolean;
@@ -35,9 +44,22 @@ export interface ReadJobSpecOptions {
   maxBodyBytes?: number;
   /** What an absent `safe` means (`--csv-safe`). @default false */
   csvSafe?: boolean;
+  /** Filters and order columns (`--export-max-filters`). @default 16 */
+  maxFilters?: number;
 }
 
-const FIELDS = ["table", "format", "columns", "limit", "after", "gzip", "bom", "safe"];
+const FIELDS = [
+  "table",
+  "format",
+  "columns",
+  "limit",
+  "after",
+  "gzip",
+  "bom",
+  "safe",
+  "filters",
+  "order",
+];
 const TYPES = "application/json, application/x-www-form-urlencoded";
 
 /**
@@ -79,7 +101,22 @@ export async function readJobSpec(
   }
   const table = await source.describeTable(fields.table);
   const columns = pickColumns(table, columnList(fields.columns));
-  const after = parseAfter(scalar("after", fields.after), table);
+  const filters = filterParams(fields.filters);
+  const order = fields.order === undefined ? null : fields.order;
+  if (order !== null && typeof order !== "string") {
+    throw new HttpError(400, `"order" must be text such as "price.desc,id"`);
+  }
+  const afterText = scalar("after", fields.after);
+  const selection = parseRowSelection(
+    { params: filters, order, after: afterText },
+    table,
+    { maxFilters: options.maxFilters },
+  );
+  const after = selection.after !== undefined
+    ? String(selection.after)
+    : selection.from !== undefined
+    ? afterText!
+    : undefined;
   const limit = parseLimit(scalar("limit", fields.limit));
   const bom = parseFlag("bom", flag("bom", fields.bom));
   if (bom && format !== "csv") throw new HttpError(400, `"bom" is for CSV only`);
@@ -90,7 +127,9 @@ export async function readJobSpec(
     format: format as RowFormatName,
     columns,
     ...(table.key === undefined ? {} : { key: table.key }),
-    ...(after === undefined ? {} : { after: String(after) }),
+    ...(after === undefined ? {} : { after }),
+    ...(selection.filter === undefined ? {} : { filters: new URLSearchParams(filters).toString() }),
+    ...(order === null ? {} : { order }),
     ...(limit === undefined ? {} : { limit }),
     gzip: parseFlag("gzip", flag("gzip", fields.gzip)),
     bom,
@@ -155,6 +194,39 @@ async function readCapped(req: Request, max: number): Promise<string> {
   } catch {
     throw new HttpError(400, "The body is not valid UTF-8");
   }
+}
+
+/**
+ * `filters`: a query string (`price=gt.10&label=is.null`) or a JSON object of
+ * column → condition (a list for several on one column). Only filters and
+ * `or`/`and` groups: the other export parameters are fields of their own.
+ */
+function filterParams(value: unknown): [string, string][] {
+  if (value === undefined) return [];
+  let entries: [string, string][];
+  if (typeof value === "string") entries = [...new URLSearchParams(value)];
+  else if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    entries = [];
+    for (const [name, v] of Object.entries(value)) {
+      const list = Array.isArray(v) ? v : [v];
+      if (!list.every((x) => typeof x === "string")) {
+        throw new HttpError(400, `"filters" values must be text such as "gt.10"`);
+      }
+      for (const x of list) entries.push([name, x as string]);
+    }
+  } else {
+    throw new HttpError(400, `"filters" must be a query string or an object of column: condition`);
+  }
+  const reserved = new Set<string>(RESERVED_PARAMS);
+  const misplaced = entries.find(([name]) => reserved.has(name) && name !== "or" && name !== "and");
+  if (misplaced !== undefined) {
+    throw new HttpError(
+      400,
+      `"filters" holds ${JSON.stringify(misplaced[0])}, which is a field of its own (or a ` +
+        "column to filter inside and=(…))",
+    );
+  }
+  return entries;
 }
 
 /** `columns`: a JSON array of names or a comma-separated list; null for every column. */

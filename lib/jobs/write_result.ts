@@ -72,7 +72,7 @@ export async function writeResult(options: WriteResultOptions): Promise<WrittenR
     const stop = () => reader.cancel().catch(() => {});
     signal.addEventListener("abort", stop, { once: true });
     let lastCheckpoint = performance.now();
-    let key: bigint | undefined;
+    let key: string | undefined;
     try {
       for (;;) {
         const { done, value } = await reader.read();
@@ -83,13 +83,13 @@ export async function writeResult(options: WriteResultOptions): Promise<WrittenR
         hash.update(value);
         bytes += value.byteLength;
         rows = (from?.rows ?? 0) + exported.rows();
-        key = exported.resumeKey();
+        key = exported.resumeToken();
         options.onProgress(rows, bytes);
         if (
           key !== undefined && performance.now() - lastCheckpoint >= (options.checkpointMs ?? 1000)
         ) {
           await file.syncData();
-          options.onCheckpoint({ rows, bytes, after: String(key) });
+          options.onCheckpoint({ rows, bytes, after: key });
           lastCheckpoint = performance.now();
         }
       }
@@ -98,7 +98,7 @@ export async function writeResult(options: WriteResultOptions): Promise<WrittenR
       // Stopped on purpose (a drain): everything written so far is a checkpoint.
       if (signal.aborted && key !== undefined) {
         await file.syncData();
-        options.onCheckpoint({ rows, bytes, after: String(key) });
+        options.onCheckpoint({ rows, bytes, after: key });
       }
       throw error;
     } finally {

@@ -56,6 +56,7 @@ export interface Config {
   exportMaxRows: number;
   exportMaxBytes: number;
   exportMaxSeconds: number;
+  exportMaxFilters: number;
   csvSafe: boolean;
   zipMaxEntries: number;
   dataDir: string;
@@ -296,6 +297,14 @@ export const OPTIONS = [
     default: "3600",
     help: "seconds one export may run; past it the export fails (0: no limit)",
     parse: seconds,
+  },
+  {
+    key: "exportMaxFilters",
+    flag: "export-max-filters",
+    env: "EXPORT_MAX_FILTERS",
+    default: "16",
+    help: "filters and order columns one export (or job) may have; more is 400",
+    parse: positive,
   },
   {
     key: "csvSafe",

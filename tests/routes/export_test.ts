@@ -367,6 +367,15 @@ Deno.test("GET /export/ lists tables with row counts, as JSON or HTML", async ()
     rows: 42,
     key: "id",
     columns: COLUMNS,
+    types: {
+      id: "integer",
+      value: "text",
+      created_at: "text",
+      quantity: "integer",
+      price: "real",
+      note: "text",
+      label: "text",
+    },
     links: { ndjson: "items.ndjson", csv: "items.csv", json: "items.json" },
   });
   assert.deepEqual(

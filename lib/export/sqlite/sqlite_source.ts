@@ -73,7 +73,9 @@ export class SqliteSource implements ExportSource {
    * can make the count differ from the rows sent (and the export then fails).
    */
   async openRows(query: TableQuery, options: ReaderOptions = {}): Promise<RowStream> {
-    const total = options.count ? await this.#counts.count(query) : undefined;
+    // A filter or a token's position is not what the cached counts know: no count (yet).
+    const countable = query.filter === undefined && query.from === undefined;
+    const total = options.count && countable ? await this.#counts.count(query) : undefined;
     if (total !== undefined && options.rows === false) {
       // A HEAD: the count is all it needs, and the reader's connection would be opened for nothing.
       return { total, batches: new ReadableStream({ start: (c) => c.close() }) };

@@ -6,11 +6,29 @@
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { checkQuery, type TableQuery } from "../export_source.ts";
+import type { SqlValue } from "../column_kind.ts";
+import { checkQuery, queryFrom, queryOrder, type TableQuery } from "../export_source.ts";
+import {
+  bind,
+  filterSql,
+  keysetSql,
+  orderBySql,
+  SQLITE_DIALECT,
+  type SqlParams,
+} from "../filter_sql.ts";
 import { quoteIdent } from "../quote_ident.ts";
+import type { OrderTerm } from "../row_order.ts";
 import { pageRows, valueBytes } from "./page_size.ts";
 
 export type { TableQuery };
+
+/** The keyless read's end mark, as an order term (it sorts the mark's row last). */
+const MARK = { name: "", kind: "integer", type: "", notNull: true } as const;
+
+/** Binds a row count (LIMIT) and returns its placeholder. */
+function bindLimit(params: SqlParams, n: number): string {
+  return bind(params, n, MARK);
+}
 
 /** Options for {@linkcode TableReader}. */
 export interface TableReaderOptions {
@@ -60,10 +78,15 @@ export class TableReader implements IterableIterator<unknown[][]> {
   #pageRows: number;
   /** Sizes the first page; run by the first `next()`, so a reader never read (HEAD) skips it. */
   #sizeFirstPage: (() => number) | undefined;
-  #first: StatementSync | undefined;
-  #next: StatementSync | undefined;
+  readonly #query: TableQuery;
+  readonly #order: OrderTerm[];
+  /** `SELECT columns, order values FROM table`, for keyed pages. */
+  #select = "";
+  /** Keyed page statements, by which values of the position are NULL ("" for the first page). */
+  readonly #pages = new Map<string, { statement: StatementSync; values: SqlValue[] }>();
   #rows: Iterator<unknown> | undefined;
-  #after: bigint | undefined;
+  /** Where the next keyed page starts: the last row's order values. */
+  #from: SqlValue[] | undefined;
   #remaining: number;
   readonly #table: string;
   #closed = false;
@@ -81,43 +104,53 @@ export class TableReader implements IterableIterator<unknown[][]> {
     this.#batchRows = options.batchRows ?? 1000;
     this.#batchBytes = options.batchBytes ?? 1024 * 1024;
     this.#pageRows = this.#batchRows;
-    this.#after = query.after;
+    this.#from = queryFrom(query);
     this.#remaining = query.limit ?? Infinity;
     this.#table = JSON.stringify(query.table);
+    this.#query = query;
+    this.#order = queryOrder(query);
     this.#db = new DatabaseSync(path, { readOnly: true, timeout: 5000 });
     try {
       // One read transaction: the count and every batch see one snapshot.
       this.#db.exec("BEGIN");
       const table = quoteIdent(query.table);
-      const select = `SELECT ${query.columns.map(quoteIdent).join(", ")}`;
-      const key = query.key === undefined ? "" : quoteIdent(query.key);
+      // The order's values follow the columns: the last row's are where the next page starts.
+      const select = `SELECT ${
+        [...query.columns, ...this.#order.map((t) => t.column.name)].map(quoteIdent).join(", ")
+      }`;
       if (options.count) {
         // With a limit, count at most that many rows: O(limit), not O(table).
-        const where = query.after === undefined ? "" : ` WHERE ${key} > ?`;
-        const args: (bigint | number)[] = query.after === undefined ? [] : [query.after];
+        const params = this.#params();
+        const where = this.#where(params);
         let sql = `SELECT count(*) AS n FROM ${table}${where}`;
         if (query.limit !== undefined) {
-          sql = `SELECT count(*) AS n FROM (SELECT 1 FROM ${table}${where} LIMIT ?)`;
-          args.push(query.limit);
+          sql = `SELECT count(*) AS n FROM (SELECT 1 FROM ${table}${where} LIMIT ${
+            bindLimit(params, query.limit)
+          })`;
         }
-        this.total = Number((this.#db.prepare(sql).get(...args) as { n: number }).n);
+        this.total = Number((this.#db.prepare(sql).get(...params.values) as { n: number }).n);
       }
       if (query.key === undefined) {
-        // UNION ALL runs its arms in order: the row marked 1 comes last.
-        const nulls = query.columns.map(() => "NULL").join(", ");
+        // UNION ALL runs its arms in order: the row marked 1 comes last (and
+        // sorts last: the mark is the compound's first ORDER BY term).
+        const nulls = [...query.columns, ...this.#order].map(() => "NULL").join(", ");
+        const params = this.#params();
+        const mark = query.columns.length + this.#order.length + 1;
+        const order = this.#order.length === 0 ? "" : orderBySql(
+          [{ column: MARK, desc: false, nullsFirst: false }, ...this.#order],
+          (_, i) => String(i === 0 ? mark : query.columns.length + i),
+        );
         this.#rows = this.#prepare(
-          `${select}, 0 FROM ${table} UNION ALL SELECT ${nulls}, 1`,
-        ).iterate();
+          `${select}, 0 FROM ${table}${this.#where(params)} UNION ALL SELECT ${nulls}, 1${order}`,
+        ).iterate(...params.values);
         return;
       }
-      // The first page has no lower bound: the smallest rowid is a legal key.
-      this.#first = this.#prepare(`${select}, ${key} FROM ${table} ORDER BY ${key} LIMIT ?`);
+      this.#select = `${select} FROM ${table}`;
+      // Prepared now, so a bad query fails the open, before any status is sent.
+      this.#pageStatement(this.#select, this.#from);
       if (this.#batchBytes > 0) {
-        this.#sizeFirstPage = () => this.#firstPageRows(query, table, key);
+        this.#sizeFirstPage = () => this.#firstPageRows(table);
       }
-      this.#next = this.#prepare(
-        `${select}, ${key} FROM ${table} WHERE ${key} > ? ORDER BY ${key} LIMIT ?`,
-      );
     } catch (error) {
       this.#close();
       throw error;
@@ -163,14 +196,13 @@ export class TableReader implements IterableIterator<unknown[][]> {
     }
     const n = Math.min(this.#pageRows, this.#remaining);
     if (n <= 0) return [];
-    const rows =
-      (this.#after === undefined
-        ? this.#first!.all(n)
-        : this.#next!.all(this.#after, n)) as unknown as unknown[][];
+    const { statement, values } = this.#pageStatement(this.#select, this.#from);
+    const position = (this.#from ?? []).filter((v) => v !== null);
+    const rows = statement.all(...values, ...position, n) as unknown as unknown[][];
     this.#remaining = rows.length < n ? 0 : this.#remaining - rows.length;
     if (rows.length > 0) {
       const last = rows[rows.length - 1];
-      this.#after = last[last.length - 1] as bigint;
+      this.#from = last.slice(last.length - this.#order.length) as SqlValue[];
     }
     let widest = 0;
     for (const row of rows) widest = Math.max(widest, valueBytes(row));
@@ -179,22 +211,62 @@ export class TableReader implements IterableIterator<unknown[][]> {
   }
 
   /**
+   * The statement of a keyed page starting after `from` (or at the start),
+   * and the filter's values it binds first; then come the position's
+   * non-NULL values and the row count. Prepared once per pattern of NULLs
+   * in the position (`x IS NULL` and `x = ?` are different SQL).
+   */
+  #pageStatement(select: string, from: SqlValue[] | undefined, cache = true) {
+    // Only page statements return arrays; the sizing one (not cached) returns objects.
+    const id = from === undefined ? "" : from.map((v) => v === null ? "0" : "1").join("");
+    const found = cache ? this.#pages.get(id) : undefined;
+    if (found !== undefined) return found;
+    const params = this.#params();
+    const filter = filterSql(this.#query.filter, params);
+    const values = [...params.values];
+    const where = [filter, from === undefined ? "" : keysetSql(this.#order, from, params)]
+      .filter((s) => s !== "");
+    const limit = bindLimit(params, 0);
+    const sql = `${select}${where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`}${
+      orderBySql(this.#order)
+    } LIMIT ${limit}`;
+    const statement = cache ? this.#prepare(sql) : this.#db.prepare(sql);
+    const page = { statement, values };
+    if (cache) this.#pages.set(id, page);
+    return page;
+  }
+
+  /** Fresh parameters for a statement of this reader. */
+  #params(): SqlParams {
+    return { values: [], dialect: SQLITE_DIALECT };
+  }
+
+  /** ` WHERE filter AND after the position` for one statement, or "". */
+  #where(params: SqlParams): string {
+    const filter = filterSql(this.#query.filter, params);
+    const from = this.#from === undefined ? "" : keysetSql(this.#order, this.#from, params);
+    const where = [filter, from].filter((s) => s !== "");
+    return where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`;
+  }
+
+  /**
    * Rows of the first page that fit the byte budget, from the values' lengths
    * (which SQLite reads without loading the values): nothing is known of the
    * rows' width before it. Later pages go by the widest row of the one before.
    */
-  #firstPageRows(query: TableQuery, table: string, key: string): number {
-    const width = query.columns.map((c) => `coalesce(octet_length(${quoteIdent(c)}), 0)`)
+  #firstPageRows(table: string): number {
+    const width = this.#query.columns.map((c) => `coalesce(octet_length(${quoteIdent(c)}), 0)`)
       .join(" + ");
-    const where = query.after === undefined ? "" : ` WHERE ${key} > ?`;
-    const statement = this.#db.prepare(
-      `SELECT ${width} AS n FROM ${table}${where} ORDER BY ${key} LIMIT ?`,
+    const { statement, values } = this.#pageStatement(
+      `SELECT ${width} AS n FROM ${table}`,
+      this.#from,
+      false,
     );
-    const args = query.after === undefined ? [] : [query.after];
+    const position = (this.#from ?? []).filter((v) => v !== null);
     const n = Math.min(this.#batchRows, this.#remaining);
     let bytes = 0;
     let rows = 0;
-    for (const { n: width } of statement.all(...args, n) as { n: number }[]) {
+    for (const { n: width } of statement.all(...values, ...position, n) as { n: number }[]) {
       bytes += width;
       if (bytes > this.#batchBytes) return Math.max(rows, 1);
       rows++;

@@ -29,13 +29,32 @@ Deno.test("describeTable() finds columns and the integer key", async () => {
     type: "table",
     columns: ITEM_COLUMNS,
     key: "id",
+    columnInfo: [
+      { name: "id", kind: "integer", type: "INTEGER", notNull: true },
+      { name: "value", kind: "text", type: "TEXT", notNull: true },
+      { name: "created_at", kind: "text", type: "TEXT", notNull: true },
+      { name: "quantity", kind: "integer", type: "INTEGER", notNull: true },
+      { name: "price", kind: "real", type: "REAL", notNull: true },
+      { name: "note", kind: "text", type: "TEXT", notNull: true },
+      { name: "label", kind: "text", type: "TEXT", notNull: false },
+    ],
   });
+  // The rowid key is no column, but it can be filtered and ordered by.
   assert.deepEqual(describeTable(db, "plain"), {
     name: "plain",
     type: "table",
     columns: ["name"],
     key: "rowid",
+    columnInfo: [
+      { name: "name", kind: "text", type: "TEXT", notNull: false },
+      { name: "rowid", kind: "integer", type: "INTEGER", notNull: true },
+    ],
   });
+  assert.deepEqual(describeTable(db, "types").columnInfo?.map((c) => c.kind), [
+    "integer",
+    "text",
+    "any",
+  ]);
   assert.equal(describeTable(db, "pairs").key, undefined); // WITHOUT ROWID
   assert.equal(describeTable(db, "flaky").key, undefined); // a view
   assert.deepEqual(describeTable(db, "failing").columns, ["id", "note", "checked"]);
