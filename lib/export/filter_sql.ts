@@ -155,7 +155,7 @@ export function orderBySql(
  * @example
  * ```ts
  * keysetSql(priceDescThenId, [9.5, 77n], params);
- * // '("price" <= ?1 AND ("price" < ?1 OR ("price" = ?1 AND ("id" < ?2))))'
+ * // '("price" <= ?1 AND ("price" < ?1 OR "price" = ?1 AND ("id" < ?2)))'
  * ```
  */
 export function keysetSql(

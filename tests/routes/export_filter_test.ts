@@ -244,7 +244,7 @@ Deno.test("filters and orders on every SQLite storage class, through a real sock
     "a failed ordered export's $error record carries the token to resume with",
     async () => {
       // Wide enough rows that the first write (64 KiB) goes out well before the cap.
-    const q = "quantity=gte.0&order=label.desc,quantity&columns=id,label,note,value,created_at";
+      const q = "quantity=gte.0&order=label.desc,quantity&columns=id,label,note,value,created_at";
       const res = await s.get(`/export/items.ndjson?${q}`);
       assert.equal(res.status, 200);
       let text = "";

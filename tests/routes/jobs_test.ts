@@ -65,6 +65,28 @@ Deno.test("a job's limit, after and a view without a key work as the live export
     await bytesOf(s.origin, "/export/pairs.json"),
   );
   assert.equal(pairs.totalRows, 3);
+  // Filters (a query string or an object), order and a resume token, as the live export takes them.
+  const live = "/export/items.csv?label=is.null&quantity=gt.500&order=quantity.desc&after=999,2997";
+  for (
+    const filters of ["label=is.null&quantity=gt.500", { label: "is.null", quantity: "gt.500" }]
+  ) {
+    const filtered = await runJob(s.origin, {
+      table: "items",
+      format: "csv",
+      filters,
+      order: "quantity.desc",
+      after: "999,2997",
+    });
+    assert.equal(filtered.state, "done");
+    assert.deepEqual(await bytesOf(s.origin, filtered.result.url), await bytesOf(s.origin, live));
+    assert.ok(filtered.rows > 100, String(filtered.rows));
+  }
+  const bad = await postJob(s.origin, { table: "items", filters: "limit=5" });
+  assert.equal(bad.status, 400);
+  assert.match((await bad.json()).detail, /"filters" holds "limit"/);
+  const badOrder = await postJob(s.origin, { table: "items", order: "nope" });
+  assert.equal(badOrder.status, 400);
+  assert.match((await badOrder.json()).detail, /"order" names unknown column "nope"/);
 });
 
 Deno.test("POST /jobs answers 202 with Location and the job; GET /jobs lists newest first", async () => {
