@@ -11,7 +11,7 @@ import { startNginx } from "./nginx.ts";
 import type { FileServers, Row } from "./section.ts";
 import { type ServerProcess, spawnServer } from "./server_process.ts";
 import type { Tools } from "./tools.ts";
-import { startTaskArgs } from "../tests/support/sluice_process.ts";
+import { startTaskArgs, startTaskEnv } from "../tests/support/sluice_process.ts";
 
 /**
  * `deno run` arguments that start Sluice as `deno task start` does (its very
@@ -42,6 +42,8 @@ export async function startSluice(
     label: "sluice",
     command: Deno.execPath(),
     args: sluiceArgs(args),
+    // The allocator's tunables, as `deno task start` sets them.
+    env: startTaskEnv(),
     cwd: repoRoot,
     ready: /Sluice listening on http:\/\/127\.0\.0\.1:(\d+)\//,
   });

@@ -16,6 +16,7 @@ import { createHash } from "node:crypto";
 import { median } from "./files_bench.ts";
 import { memoryKiB, peakRssKiB } from "./rss.ts";
 import { sluiceArgs } from "./file_servers.ts";
+import { startTaskEnv } from "../tests/support/sluice_process.ts";
 import type { BenchContext, Row, Section } from "./section.ts";
 import { runProgram } from "./tools.ts";
 
@@ -94,6 +95,7 @@ async function startServer(ctx: BenchContext, mediaDir: string): Promise<LoadSer
       "1",
     ]),
     cwd: ctx.repoRoot,
+    env: startTaskEnv(),
     stdin: "null",
     stdout: "piped",
     stderr: "inherit",

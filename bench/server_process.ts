@@ -42,6 +42,8 @@ export interface SpawnServerOptions {
   port?: number;
   /** Finds the process to measure from the started one. @default the started one */
   measuredPid?: (pid: number) => Promise<number>;
+  /** More environment variables for it. @default {} */
+  env?: Record<string, string>;
   /** How long it may take to get ready. @default 30000 */
   startTimeoutMs?: number;
 }
@@ -84,7 +86,7 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
     stderr: "piped",
     // Its own process group, so stop() reaches any children (nginx's worker).
     detached: true,
-    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1", ...options.env },
   }).spawn();
   const errLines: string[] = [];
   const stderrDone = tail(child.stderr, errLines).catch(() => {});

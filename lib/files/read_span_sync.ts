@@ -28,7 +28,8 @@ export const SMALL_SPAN = 64 * 1024;
  *
  * @param file An open file; left open.
  * @param start The first byte.
- * @param length How many bytes (keep it at most {@linkcode SMALL_SPAN}).
+ * @param length How many bytes (keep it at most {@linkcode SMALL_SPAN}, or one
+ * chunk of a body read this way: see `span_stream_sync.ts`).
  * @param expected The stat the response's headers were made from.
  * @returns The bytes.
  * @throws {FileEndedError} When the file is shorter than the span.

@@ -21,6 +21,7 @@ import { multipartByteranges } from "./multipart_byteranges.ts";
 import { parseRange } from "../http/range.ts";
 import { markInMemory } from "../http/in_memory.ts";
 import { readSpanSync, SMALL_SPAN } from "./read_span_sync.ts";
+import { spanStreamSync, SYNC_BODY_MAX } from "./span_stream_sync.ts";
 import { isNotThere, openSyncOr404 } from "./safe_path.ts";
 
 /** Options for {@linkcode serveFile}. */
@@ -46,9 +47,10 @@ export interface ServeFileOptions {
    */
   info?: Deno.FileInfo;
   /**
-   * Reads a span of at most `SMALL_SPAN` bytes synchronously, from a file the
-   * caller keeps open (the open-file cache). It must throw `FileChangedError`
-   * when the file no longer matches `info`. @default open, `readSpanSync`, close
+   * Reads a span synchronously (at most `SMALL_SPAN` bytes, or one chunk of a
+   * body up to `SYNC_BODY_MAX`), from a file the caller keeps open (the
+   * open-file cache). It must throw `FileChangedError` when the file no longer
+   * matches `info`. @default open, `readSpanSync`, close
    */
   readSync?: (start: number, length: number) => Uint8Array<ArrayBuffer>;
 }
@@ -58,8 +60,9 @@ export interface ServeFileOptions {
  *
  * The file is opened only for a response with a body (a 304, 412, 416 or HEAD
  * opens nothing). A span of at most `SMALL_SPAN` bytes is read synchronously
- * and sent from memory; a longer body streams and closes its file when it ends
- * or the client leaves. Every read is checked against the stat the headers were
+ * and sent from memory; a body up to `SYNC_BODY_MAX` streams through
+ * synchronous reads of one chunk per pull; a longer body streams through async
+ * reads of a file of its own, closed when it ends or the client leaves. Every read is checked against the stat the headers were
  * made from, so a file that changes meanwhile fails the response (see
  * `FileChangedError`) instead of sending new bytes under the old ETag.
  *
@@ -150,6 +153,10 @@ export async function serveFile(
       const bytes = readSync(start, end - start + 1);
       return markInMemory(new Response(bytes, { status: 206, headers }));
     }
+    if (end - start + 1 <= SYNC_BODY_MAX) {
+      const body = spanStreamSync(readSync, start, end, chunkSize);
+      return new Response(body, { status: 206, headers });
+    }
     const file = await openChecked(path, info);
     const body = fileRangeStream(file, { start, end, chunkSize, expected: info });
     return new Response(body, { status: 206, headers });
@@ -163,6 +170,9 @@ export async function serveFile(
   }
   headers["content-length"] = String(size);
   if (size <= SMALL_SPAN) return markInMemory(new Response(readSync(0, size), { headers }));
+  if (size <= SYNC_BODY_MAX) {
+    return new Response(spanStreamSync(readSync, 0, size - 1, chunkSize), { headers });
+  }
   const file = await openChecked(path, info);
   const body = fileRangeStream(file, { chunkSize, end: size - 1, expected: info });
   return new Response(body, { headers });

@@ -34,10 +34,27 @@ export interface ListeningSluice extends Omit<SluiceProcess, "origin"> {
   origin: string;
 }
 
+/** The start task's words: its leading `NAME=value` settings, then the command. */
+function startTaskWords(): { env: Record<string, string>; args: string[] } {
+  const tasks = JSON.parse(Deno.readTextFileSync(`${REPO}deno.json`)).tasks;
+  const words = (tasks.start as string).split(/\s+/);
+  const env: Record<string, string> = {};
+  while (/^[A-Z_]+=/.test(words[0] ?? "")) {
+    const [name, ...value] = words.shift()!.split("=");
+    env[name] = value.join("=");
+  }
+  if (words.shift() !== "deno") throw new Error("The start task does not run deno");
+  return { env, args: words };
+}
+
 /** The start task's arguments after `deno`, such as `["run", "--allow-net", …, "main.ts"]`. */
 export function startTaskArgs(): string[] {
-  const tasks = JSON.parse(Deno.readTextFileSync(`${REPO}deno.json`)).tasks;
-  return (tasks.start as string).replace(/^deno\s+/, "").split(/\s+/);
+  return startTaskWords().args;
+}
+
+/** The environment the start task sets before `deno` (the allocator's tunables). */
+export function startTaskEnv(): Record<string, string> {
+  return startTaskWords().env;
 }
 
 function collectLines(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {
@@ -70,7 +87,7 @@ export function spawnSluice(
   const child = new Deno.Command(command, {
     args: rest,
     cwd: REPO,
-    env: { NO_COLOR: "1", ...env },
+    env: { ...startTaskEnv(), NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
