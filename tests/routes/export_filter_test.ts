@@ -20,6 +20,9 @@ INSERT INTO kinds VALUES
 CREATE TABLE odd_names ("limit" INTEGER, "we.ird" TEXT, "a,b" TEXT);
 INSERT INTO odd_names VALUES (1, 'x', 'p'), (2, 'y.z', 'q'), (3, 'x', NULL);
 CREATE VIEW kinds_v AS SELECT id, t FROM kinds;
+CREATE TABLE big (id INTEGER PRIMARY KEY, v INTEGER);
+WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 60000)
+INSERT INTO big SELECT i, i % 10 FROM s;
 `;
 
 /** One value from a query. */
@@ -41,9 +44,9 @@ async function filterServer() {
     db.path,
     "--export-max-filters",
     "6",
-    // Counted exports of items (3,000 rows) are refused; uncounted (filtered) ones fail at 2,500.
-    "--export-max-rows",
-    "2500",
+    // Wide exports of all of items (3,000 rows) fail part-way; narrow ones pass.
+    "--export-max-bytes",
+    "250000",
   ]);
   const get = (path: string) =>
     fetch(`${server.origin}${path}`, { headers: { "accept-encoding": "identity" } });
@@ -206,7 +209,7 @@ Deno.test("filters and orders on every SQLite storage class, through a real sock
     ];
     for (const [order, columns] of orders) {
       // A filter: uncounted, and under the 2,500-row cap.
-      const q = `${order}&quantity=lt.800`;
+      const q = `${order}&quantity=lt.800&columns=id,${columns.slice(0, -1).join(",")}`;
       const whole = await (await s.get(`/export/items.ndjson?${q}`)).text();
       assert.ok(whole.split("\n").length > 2000, order);
       let joined = "";
@@ -243,35 +246,48 @@ Deno.test("filters and orders on every SQLite storage class, through a real sock
   await t.step(
     "a failed ordered export's $error record carries the token to resume with",
     async () => {
-      // Wide enough rows that the first write (64 KiB) goes out well before the cap.
+      // Wide rows: each piece passes the byte cap part-way, and its record says where to go on.
       const q = "quantity=gte.0&order=label.desc,quantity&columns=id,label,note,value,created_at";
-      const res = await s.get(`/export/items.ndjson?${q}`);
-      assert.equal(res.status, 200);
-      let text = "";
-      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-      for (let i = 0; i < 10_000; i++) {
-        try {
-          const { done, value } = await reader.read();
-          if (done) break;
-          text += value;
-        } catch {
-          break; // the transfer fails after the record
+      const ids: number[] = [];
+      let after: string | undefined;
+      for (let piece = 0; piece < 10; piece++) {
+        const from = after === undefined ? "" : `&after=${encodeURIComponent(after)}`;
+        const res = await s.get(`/export/items.ndjson?${q}${from}`);
+        assert.equal(res.status, 200);
+        let text = "";
+        const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+        for (let i = 0; i < 10_000; i++) {
+          try {
+            const { done, value } = await reader.read();
+            if (done) break;
+            text += value;
+          } catch {
+            break; // the transfer fails after the record
+          }
         }
+        const lines = text.trimEnd().split("\n");
+        const end = JSON.parse(lines[lines.length - 1]);
+        if (end.$error === undefined) {
+          ids.push(...lines.map((l) => JSON.parse(l).id));
+          break;
+        }
+        const record = end.$error;
+        lines.pop();
+        assert.equal(record.status, 413);
+        assert.equal(record.rows, lines.length);
+        const last = JSON.parse(lines[lines.length - 1]);
+        const quantity = Number(
+          queryRowsOf(s.db.path, `SELECT quantity FROM items WHERE id = ${last.id}`),
+        );
+        // What a client holding the last row would write (quantity is not among the columns).
+        assert.equal(record.after, tokenOf({ ...last, quantity }, ["label", "quantity", "id"]));
+        assert.ok(
+          record.detail.endsWith(`Resume with ?after=${encodeURIComponent(record.after)}.`),
+        );
+        ids.push(...lines.map((l) => JSON.parse(l).id));
+        after = record.after;
       }
-      const lines = text.trimEnd().split("\n");
-      const record = JSON.parse(lines.pop()!).$error;
-      assert.equal(record.status, 413);
-      assert.equal(record.rows, lines.length);
-      const last = JSON.parse(lines[lines.length - 1]);
-      const quantity = Number(
-        queryRowsOf(s.db.path, `SELECT quantity FROM items WHERE id = ${last.id}`),
-      );
-      assert.equal(record.after, tokenOf({ ...last, quantity }, ["label", "quantity", "id"]));
-      assert.ok(record.detail.endsWith(`Resume with ?after=${encodeURIComponent(record.after)}.`));
-      const rest =
-        await (await s.get(`/export/items.ndjson?${q}&after=${encodeURIComponent(record.after)}`))
-          .text();
-      const ids = [...lines, ...rest.trimEnd().split("\n")].map((l) => JSON.parse(l).id);
+      assert.notEqual(after, undefined, "the first piece failed part-way");
       const expected = queryRows(
         s.db.path,
         "SELECT id FROM items ORDER BY label DESC NULLS FIRST, quantity, id",
@@ -279,6 +295,30 @@ Deno.test("filters and orders on every SQLite storage class, through a real sock
       assert.deepEqual(ids, expected);
     },
   );
+
+  await t.step("X-Total-Rows: a filtered count when it visits at most 50,000 rows", async () => {
+    const total = async (path: string, method = "GET") => {
+      const res = await fetch(`${s.server.origin}${path}`, { method });
+      await res.body?.cancel();
+      assert.equal(res.status, 200, path);
+      return res.headers.get("x-total-rows");
+    };
+    assert.equal(await total("/export/kinds.csv?i=gt.1"), "3");
+    assert.equal(await total("/export/kinds.csv?i=gt.1", "HEAD"), "3");
+    assert.equal(await total("/export/items.csv?quantity=lt.100&columns=id"), "300");
+    assert.equal(
+      await total("/export/items.csv?order=price.desc&after=500.01,2000&columns=id"),
+      "1999",
+    );
+    assert.equal(await total("/export/items.csv?order=price.desc&columns=id&limit=7"), "7");
+    // 60,000 rows to check: no count, rather than a count that holds the server.
+    assert.equal(await total("/export/big.csv?v=eq.3"), null);
+    assert.equal(await total("/export/big.csv?v=eq.3", "HEAD"), null);
+    // A limit ends the count early: 10 matches are found within the budget.
+    assert.equal(await total("/export/big.csv?v=eq.3&limit=10"), "10");
+    // Unfiltered, in any order: the cached count.
+    assert.equal(await total("/export/big.csv?order=v.desc"), "60000");
+  });
 
   await t.step("a view orders and filters, but does not resume", async () => {
     assert.deepEqual(await s.ids("t=like.*e*&order=t.desc", "kinds_v"), [3, 1, 5]);

@@ -40,6 +40,17 @@ export interface TableReaderOptions {
    */
   count?: boolean;
   /**
+   * The most rows the count may visit; past it {@linkcode TableReader.total}
+   * is left undefined. @default Infinity
+   */
+  countBudget?: number;
+  /**
+   * The longest one batch of a sorted or keyless pass, or one filtered page,
+   * aims to take: a filter that matches few rows makes each row found cost
+   * many rows read. @default 20
+   */
+  sliceMs?: number;
+  /**
    * The bytes of values a batch aims to stay under (text and BLOBs by their
    * length). A keyed read sizes its first page by the values' lengths, read
    * without the values, and each later one as if every row were as wide as
@@ -69,11 +80,18 @@ export interface TableReaderOptions {
  * ```
  */
 export class TableReader implements IterableIterator<unknown[][]> {
-  /** The number of rows the reader will return, when counted. */
+  /** The number of rows the reader will return, when counted (and within the count's budget). */
   readonly total: number | undefined;
+  /**
+   * How SQLite runs a keyed read's pages (`EXPLAIN QUERY PLAN`): a plan with
+   * a TEMP B-TREE means no index gives the order, and the read is one
+   * sorted pass instead. Empty without a key.
+   */
+  readonly plan: string[] = [];
   readonly #db: DatabaseSync;
   readonly #batchRows: number;
   readonly #batchBytes: number;
+  readonly #sliceMs: number;
   /** Rows for the next keyed page: fewer after a page of wide rows. */
   #pageRows: number;
   /** Sizes the first page; run by the first `next()`, so a reader never read (HEAD) skips it. */
@@ -83,7 +101,7 @@ export class TableReader implements IterableIterator<unknown[][]> {
   /** `SELECT columns, order values FROM table`, for keyed pages. */
   #select = "";
   /** Keyed page statements, by which values of the position are NULL ("" for the first page). */
-  readonly #pages = new Map<string, { statement: StatementSync; values: SqlValue[] }>();
+  readonly #pages = new Map<string, { statement: StatementSync; values: SqlValue[]; sql: string }>();
   #rows: Iterator<unknown> | undefined;
   /** Where the next keyed page starts: the last row's order values. */
   #from: SqlValue[] | undefined;
@@ -103,6 +121,7 @@ export class TableReader implements IterableIterator<unknown[][]> {
     checkQuery(query);
     this.#batchRows = options.batchRows ?? 1000;
     this.#batchBytes = options.batchBytes ?? 1024 * 1024;
+    this.#sliceMs = options.sliceMs ?? 20;
     this.#pageRows = this.#batchRows;
     this.#from = queryFrom(query);
     this.#remaining = query.limit ?? Infinity;
@@ -118,39 +137,32 @@ export class TableReader implements IterableIterator<unknown[][]> {
       const select = `SELECT ${
         [...query.columns, ...this.#order.map((t) => t.column.name)].map(quoteIdent).join(", ")
       }`;
-      if (options.count) {
-        // With a limit, count at most that many rows: O(limit), not O(table).
-        const params = this.#params();
-        const where = this.#where(params);
-        let sql = `SELECT count(*) AS n FROM ${table}${where}`;
-        if (query.limit !== undefined) {
-          sql = `SELECT count(*) AS n FROM (SELECT 1 FROM ${table}${where} LIMIT ${
-            bindLimit(params, query.limit)
-          })`;
-        }
-        this.total = Number((this.#db.prepare(sql).get(...params.values) as { n: number }).n);
-      }
-      if (query.key === undefined) {
-        // UNION ALL runs its arms in order: the row marked 1 comes last (and
-        // sorts last: the mark is the compound's first ORDER BY term).
-        const nulls = [...query.columns, ...this.#order].map(() => "NULL").join(", ");
-        const params = this.#params();
-        const mark = query.columns.length + this.#order.length + 1;
-        const order = this.#order.length === 0 ? "" : orderBySql(
-          [{ column: MARK, desc: false, nullsFirst: false }, ...this.#order],
-          (_, i) => String(i === 0 ? mark : query.columns.length + i),
-        );
-        this.#rows = this.#prepare(
-          `${select}, 0 FROM ${table}${this.#where(params)} UNION ALL SELECT ${nulls}, 1${order}`,
-        ).iterate(...params.values);
-        return;
-      }
+      if (options.count) this.total = this.#count(table, options.countBudget ?? Infinity);
       this.#select = `${select} FROM ${table}`;
-      // Prepared now, so a bad query fails the open, before any status is sent.
-      this.#pageStatement(this.#select, this.#from);
-      if (this.#batchBytes > 0) {
-        this.#sizeFirstPage = () => this.#firstPageRows(table);
+      if (query.key !== undefined) {
+        // Prepared now, so a bad query fails the open, before any status is sent.
+        const { sql } = this.#pageStatement(this.#select, this.#from);
+        this.plan = (this.#db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[])
+          .map((r) => r.detail);
+        // No index gives this order: each page would sort what is left of the
+        // table again (0.2-0.9 s a page for 1M rows). One sorted pass sorts once.
+        if (!this.plan.some((d) => d.includes("TEMP B-TREE"))) {
+          if (this.#batchBytes > 0) this.#sizeFirstPage = () => this.#firstPageRows(table);
+          return;
+        }
       }
+      // UNION ALL runs its arms in order: the row marked 1 comes last (and
+      // sorts last: the mark is the compound's first ORDER BY term).
+      const nulls = [...query.columns, ...this.#order].map(() => "NULL").join(", ");
+      const params = this.#params();
+      const mark = query.columns.length + this.#order.length + 1;
+      const order = this.#order.length === 0 ? "" : orderBySql(
+        [{ column: MARK, desc: false, nullsFirst: false }, ...this.#order],
+        (_, i) => String(i === 0 ? mark : query.columns.length + i),
+      );
+      this.#rows = this.#prepare(
+        `${select}, 0 FROM ${table}${this.#where(params)} UNION ALL SELECT ${nulls}, 1${order}`,
+      ).iterate(...params.values);
     } catch (error) {
       this.#close();
       throw error;
@@ -198,7 +210,9 @@ export class TableReader implements IterableIterator<unknown[][]> {
     if (n <= 0) return [];
     const { statement, values } = this.#pageStatement(this.#select, this.#from);
     const position = (this.#from ?? []).filter((v) => v !== null);
+    const started = performance.now();
     const rows = statement.all(...values, ...position, n) as unknown as unknown[][];
+    const took = performance.now() - started;
     this.#remaining = rows.length < n ? 0 : this.#remaining - rows.length;
     if (rows.length > 0) {
       const last = rows[rows.length - 1];
@@ -207,6 +221,12 @@ export class TableReader implements IterableIterator<unknown[][]> {
     let widest = 0;
     for (const row of rows) widest = Math.max(widest, valueBytes(row));
     this.#pageRows = pageRows(this.#batchRows, this.#batchBytes, widest);
+    if (this.#query.filter !== undefined && rows.length > 0) {
+      // A filter that matches few rows reads many per row found: the next page
+      // asks for as many as this one found in a slice of time.
+      const fit = Math.max(1, Math.floor(rows.length * this.#sliceMs / Math.max(took, 0.001)));
+      this.#pageRows = Math.min(this.#pageRows, fit);
+    }
     return rows;
   }
 
@@ -231,9 +251,42 @@ export class TableReader implements IterableIterator<unknown[][]> {
       orderBySql(this.#order)
     } LIMIT ${limit}`;
     const statement = cache ? this.#prepare(sql) : this.#db.prepare(sql);
-    const page = { statement, values };
+    const page = { statement, values, sql };
     if (cache) this.#pages.set(id, page);
     return page;
+  }
+
+  /**
+   * Counts the rows the read will return, in its snapshot. With a finite
+   * budget, a function called for every row the count visits (an index
+   * range's rows, or every row of a scan) stops it past that many, and the
+   * count is left out: a filter SQLite must check row by row over a big
+   * table would otherwise hold the event loop for the whole scan.
+   */
+  #count(table: string, budget: number): number | undefined {
+    const params = this.#params();
+    let visited = 0;
+    let visit = "";
+    if (Number.isFinite(budget)) {
+      this.#db.function("sluice_visit", { deterministic: false, directOnly: true }, () => {
+        if (++visited > budget) throw new RangeError("The count passed its budget");
+        return 1;
+      });
+      // First, so SQLite calls it for each row before testing the rest.
+      visit = "sluice_visit()";
+    }
+    const where = [visit, this.#where(params).replace(/^ WHERE /, "")].filter((s) => s !== "");
+    // With a limit, count at most that many rows: O(limit), not O(table).
+    let sql = `SELECT 1 FROM ${table}${where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`}`;
+    sql = this.#query.limit === undefined
+      ? `SELECT count(*) AS n FROM (${sql})`
+      : `SELECT count(*) AS n FROM (${sql} LIMIT ${bindLimit(params, this.#query.limit)})`;
+    try {
+      return Number((this.#db.prepare(sql).get(...params.values) as { n: number }).n);
+    } catch (error) {
+      if (visited > budget) return undefined;
+      throw error;
+    }
   }
 
   /** Fresh parameters for a statement of this reader. */
@@ -278,7 +331,11 @@ export class TableReader implements IterableIterator<unknown[][]> {
     const batch: unknown[][] = [];
     const n = Math.min(this.#batchRows, this.#remaining);
     let bytes = 0;
+    const started = performance.now();
     while (batch.length < n && bytes < this.#batchBytes) {
+      // A step may read many rows (a filter that rarely matches): a batch ends
+      // after a slice of time, so the event loop gets its turn.
+      if (batch.length % 16 === 15 && performance.now() - started > this.#sliceMs) break;
       const result = this.#rows!.next();
       if (result.done) {
         throw new Error(
@@ -290,6 +347,7 @@ export class TableReader implements IterableIterator<unknown[][]> {
         this.#remaining = 0;
         break;
       }
+      row.length--; // the mark: rows end with the order's values, as keyed pages' do
       batch.push(row);
       bytes += valueBytes(row);
     }

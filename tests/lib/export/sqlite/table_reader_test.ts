@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { parseRowSelection } from "../../../../lib/export/row_selection.ts";
 import { TableReader } from "../../../../lib/export/sqlite/table_reader.ts";
+import { describeTable } from "../../../../lib/export/table_schema.ts";
 import { FAIL_AFTER, makeExportDb, openHandlesTo } from "../../../support/export_fixture.ts";
 
 const ids = (batches: unknown[][][]) => batches.flat().map((row) => Number(row[0]));
@@ -94,4 +97,52 @@ Deno.test("TableReader closes its connection when returned early or when it cann
     name: "TypeError",
   });
   assert.equal(await openHandlesTo(file.path), 0);
+});
+
+Deno.test("EXPLAIN QUERY PLAN: key and price orders and filters search an index, never sort", async () => {
+  await using file = await makeExportDb(2000, false);
+  using db = new DatabaseSync(file.path, { readOnly: true });
+  const table = describeTable(db, "items");
+  const plan = (query: string) => {
+    const q = new URLSearchParams(query);
+    const selection = parseRowSelection(
+      { params: q, order: q.get("order"), after: q.get("after") },
+      table,
+    );
+    const reader = new TableReader(file.path, {
+      table: "items",
+      columns: ["id", "price", "note"],
+      key: "id",
+      ...selection,
+    });
+    const batches = [...reader];
+    return { plan: reader.plan, rows: batches.flat().length };
+  };
+  assert.deepEqual(plan(""), { plan: ["SCAN items"], rows: 2000 });
+  assert.deepEqual(plan("after=1500"), {
+    plan: ["SEARCH items USING INTEGER PRIMARY KEY (rowid>?)"],
+    rows: 500,
+  });
+  assert.deepEqual(plan("id=lt.100"), {
+    plan: ["SEARCH items USING INTEGER PRIMARY KEY (rowid<?)"],
+    rows: 99,
+  });
+  assert.deepEqual(plan("order=price.desc"), {
+    plan: ["SCAN items USING INDEX items_price"],
+    rows: 2000,
+  });
+  assert.deepEqual(plan("order=price.desc&after=250.01,1000"), {
+    plan: ["SEARCH items USING INDEX items_price (price<?)"],
+    rows: 999,
+  });
+  assert.deepEqual(plan("price=gt.400&order=price"), {
+    plan: ["SEARCH items USING INDEX items_price (price>?)"],
+    rows: 401,
+  });
+  // In key order SQLite (without ANALYZE statistics) walks the rowid and tests price: no sort.
+  assert.deepEqual(plan("price=gt.400"), { plan: ["SCAN items"], rows: 401 });
+  // No index gives this order: one sorted pass (the rows are the same either way).
+  const unindexed = plan("order=quantity.desc");
+  assert.ok(unindexed.plan.includes("USE TEMP B-TREE FOR ORDER BY"), String(unindexed.plan));
+  assert.equal(unindexed.rows, 2000);
 });
