@@ -101,7 +101,10 @@ export class TableReader implements IterableIterator<unknown[][]> {
   /** `SELECT columns, order values FROM table`, for keyed pages. */
   #select = "";
   /** Keyed page statements, by which values of the position are NULL ("" for the first page). */
-  readonly #pages = new Map<string, { statement: StatementSync; values: SqlValue[]; sql: string }>();
+  readonly #pages = new Map<
+    string,
+    { statement: StatementSync; values: SqlValue[]; sql: string }
+  >();
   #rows: Iterator<unknown> | undefined;
   /** Where the next keyed page starts: the last row's order values. */
   #from: SqlValue[] | undefined;
