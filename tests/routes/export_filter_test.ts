@@ -21,7 +21,7 @@ CREATE TABLE odd_names ("limit" INTEGER, "we.ird" TEXT, "a,b" TEXT);
 INSERT INTO odd_names VALUES (1, 'x', 'p'), (2, 'y.z', 'q'), (3, 'x', NULL);
 CREATE VIEW kinds_v AS SELECT id, t FROM kinds;
 CREATE TABLE big (id INTEGER PRIMARY KEY, v INTEGER);
-WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 60000)
+WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 110000)
 INSERT INTO big SELECT i, i % 10 FROM s;
 `;
 
@@ -311,13 +311,30 @@ Deno.test("filters and orders on every SQLite storage class, through a real sock
       "1999",
     );
     assert.equal(await total("/export/items.csv?order=price.desc&columns=id&limit=7"), "7");
-    // 60,000 rows to check: no count, rather than a count that holds the server.
+    // 110,000 rows to check: no count, rather than a count that holds the server.
     assert.equal(await total("/export/big.csv?v=eq.3"), null);
     assert.equal(await total("/export/big.csv?v=eq.3", "HEAD"), null);
     // A limit ends the count early: 10 matches are found within the budget.
     assert.equal(await total("/export/big.csv?v=eq.3&limit=10"), "10");
     // Unfiltered, in any order: the cached count.
-    assert.equal(await total("/export/big.csv?order=v.desc"), "60000");
+    assert.equal(await total("/export/big.csv?order=id.desc"), "110000");
+  });
+
+  await t.step("an order no index gives sorts at most 100,000 rows", async () => {
+    const refusal =
+      'No index gives the order "v", "id", and sorting more than 100000 rows would hold the ' +
+      "server; order by id first, or filter the rows down";
+    assert.equal(await s.refused("order=v", "big"), refusal);
+    assert.equal(await s.refused("order=v&limit=5", "big"), refusal);
+    assert.equal(await s.refused("order=v&v=lt.9", "big"), refusal);
+    assert.deepEqual(await s.ids("order=v.desc,id&id=lte.100000&limit=3", "big"), [9, 19, 29]);
+    assert.deepEqual(
+      await s.ids("order=v.desc&id=gt.99990", "big").then((ids) => ids.slice(0, 2)),
+      [
+        109999,
+        109989,
+      ],
+    );
   });
 
   await t.step("a view orders and filters, but does not resume", async () => {

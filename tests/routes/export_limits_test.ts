@@ -78,6 +78,15 @@ Deno.test("--export-max-seconds passed before the first byte is a 413 problem", 
     (await res.json()).detail,
     "The export passed the limit of 0.000001 seconds",
   );
+  // Filtered and ordered, read in pages or in one pass: the same honest end.
+  for (const query of ["note=like.*line*&order=price.desc", "order=quantity&quantity=gt.1"]) {
+    const filtered = await s.get(`/export/items.json?${query}`);
+    assert.equal(filtered.status, 413, query);
+    assert.equal(
+      (await filtered.json()).detail,
+      "The export passed the limit of 0.000001 seconds",
+    );
+  }
 });
 
 Deno.test("--export-max-bytes counts UTF-8 bytes, not characters", async () => {

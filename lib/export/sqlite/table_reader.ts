@@ -16,6 +16,7 @@ import {
   SQLITE_DIALECT,
   type SqlParams,
 } from "../filter_sql.ts";
+import { HttpError } from "../../http/http_error.ts";
 import { quoteIdent } from "../quote_ident.ts";
 import type { OrderTerm } from "../row_order.ts";
 import { pageRows, valueBytes } from "./page_size.ts";
@@ -24,6 +25,19 @@ export type { TableQuery };
 
 /** The keyless read's end mark, as an order term (it sorts the mark's row last). */
 const MARK = { name: "", kind: "integer", type: "", notNull: true } as const;
+
+/**
+ * The most rows an order that no index gives may sort: about 60 ms of
+ * SQLite's sorter here, during which nothing else is served.
+ */
+export const SORT_LIMIT = 100_000;
+
+/** A statement's `EXPLAIN QUERY PLAN` lines. */
+function explain(db: DatabaseSync, sql: string): string[] {
+  return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) =>
+    r.detail
+  );
+}
 
 /** Binds a row count (LIMIT) and returns its placeholder. */
 function bindLimit(params: SqlParams, n: number): string {
@@ -83,9 +97,9 @@ export class TableReader implements IterableIterator<unknown[][]> {
   /** The number of rows the reader will return, when counted (and within the count's budget). */
   readonly total: number | undefined;
   /**
-   * How SQLite runs a keyed read's pages (`EXPLAIN QUERY PLAN`): a plan with
-   * a TEMP B-TREE means no index gives the order, and the read is one
-   * sorted pass instead. Empty without a key.
+   * How SQLite runs the read (`EXPLAIN QUERY PLAN`): a keyed page starting
+   * after a position (a SEARCH of an index or the rowid, without a TEMP
+   * B-TREE), or else the one pass, whose TEMP B-TREE is a sort.
    */
   readonly plan: string[] = [];
   readonly #db: DatabaseSync;
@@ -144,28 +158,33 @@ export class TableReader implements IterableIterator<unknown[][]> {
       this.#select = `${select} FROM ${table}`;
       if (query.key !== undefined) {
         // Prepared now, so a bad query fails the open, before any status is sent.
-        const { sql } = this.#pageStatement(this.#select, this.#from);
-        this.plan = (this.#db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[])
-          .map((r) => r.detail);
-        // No index gives this order: each page would sort what is left of the
-        // table again (0.2-0.9 s a page for 1M rows). One sorted pass sorts once.
-        if (!this.plan.some((d) => d.includes("TEMP B-TREE"))) {
+        this.#pageStatement(this.#select, this.#from);
+        // Pages pay only when each one starts where the last ended: an index
+        // (or the rowid) searched from the position, in the order. Else every
+        // page would scan, or sort, what is left of the table again (0.2-0.9 s
+        // a page for 1M rows); one pass reads it once.
+        const position = this.#order.map(() => 0);
+        const { sql } = this.#pageStatement(this.#select, position, false);
+        this.plan = explain(this.#db, sql);
+        const sorts = this.plan.some((d) => d.includes("TEMP B-TREE"));
+        if (!sorts && this.plan.some((d) => d.startsWith("SEARCH"))) {
           if (this.#batchBytes > 0) this.#sizeFirstPage = () => this.#firstPageRows(table);
+          // A filter's density is unknown: a small first page finds out cheaply.
+          if (query.filter !== undefined) this.#pageRows = Math.min(this.#pageRows, 100);
           return;
         }
       }
-      // UNION ALL runs its arms in order: the row marked 1 comes last (and
-      // sorts last: the mark is the compound's first ORDER BY term).
+      // One pass. UNION ALL runs its arms in order: the row marked 1 comes
+      // last; the first arm keeps its ORDER BY (SQLite runs it as the
+      // left-most subquery, sorting only when no index gives the order).
       const nulls = [...query.columns, ...this.#order].map(() => "NULL").join(", ");
       const params = this.#params();
-      const mark = query.columns.length + this.#order.length + 1;
-      const order = this.#order.length === 0 ? "" : orderBySql(
-        [{ column: MARK, desc: false, nullsFirst: false }, ...this.#order],
-        (_, i) => String(i === 0 ? mark : query.columns.length + i),
-      );
-      this.#rows = this.#prepare(
-        `${select}, 0 FROM ${table}${this.#where(params)} UNION ALL SELECT ${nulls}, 1${order}`,
-      ).iterate(...params.values);
+      const pass = `SELECT * FROM (${select}, 0 FROM ${table}${this.#where(params)}${
+        orderBySql(this.#order)
+      }) UNION ALL SELECT ${nulls}, 1`;
+      this.plan = explain(this.#db, pass);
+      if (this.plan.some((d) => d.includes("TEMP B-TREE"))) this.#checkSortSize(table);
+      this.#rows = this.#prepare(pass).iterate(...params.values);
     } catch (error) {
       this.#close();
       throw error;
@@ -206,7 +225,7 @@ export class TableReader implements IterableIterator<unknown[][]> {
 
   #page(): unknown[][] {
     if (this.#sizeFirstPage !== undefined) {
-      this.#pageRows = this.#sizeFirstPage();
+      this.#pageRows = Math.min(this.#pageRows, this.#sizeFirstPage());
       this.#sizeFirstPage = undefined;
     }
     const n = Math.min(this.#pageRows, this.#remaining);
@@ -266,7 +285,7 @@ export class TableReader implements IterableIterator<unknown[][]> {
    * count is left out: a filter SQLite must check row by row over a big
    * table would otherwise hold the event loop for the whole scan.
    */
-  #count(table: string, budget: number): number | undefined {
+  #count(table: string, budget: number, limited = true): number | undefined {
     const params = this.#params();
     let visited = 0;
     let visit = "";
@@ -281,7 +300,7 @@ export class TableReader implements IterableIterator<unknown[][]> {
     const where = [visit, this.#where(params).replace(/^ WHERE /, "")].filter((s) => s !== "");
     // With a limit, count at most that many rows: O(limit), not O(table).
     let sql = `SELECT 1 FROM ${table}${where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`}`;
-    sql = this.#query.limit === undefined
+    sql = this.#query.limit === undefined || !limited
       ? `SELECT count(*) AS n FROM (${sql})`
       : `SELECT count(*) AS n FROM (${sql} LIMIT ${bindLimit(params, this.#query.limit)})`;
     try {
@@ -290,6 +309,33 @@ export class TableReader implements IterableIterator<unknown[][]> {
       if (visited > budget) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * An order no index gives is a sort of every row the read returns, done by
+   * SQLite's first step: the event loop waits for all of it (0.6-0.7 s for a
+   * million rows here). Refused past {@linkcode SORT_LIMIT} rows.
+   */
+  #checkSortSize(table: string): void {
+    // Without the limit: SQLite sorts every row before it gives the first.
+    const rows = this.#query.limit === undefined && this.total !== undefined
+      ? this.total
+      : this.#count(table, SORT_LIMIT, false);
+    if (rows !== undefined && rows <= SORT_LIMIT) return;
+    const indexed = (this.#db.prepare(
+      `SELECT DISTINCT ii.name FROM pragma_index_list(?1) AS il, pragma_index_info(il.name) AS ii
+       WHERE ii.seqno = 0 ORDER BY ii.name`,
+    ).all(this.#query.table) as { name: string | null }[]).map((r) => r.name).filter((n) =>
+      n !== null
+    );
+    const keyed = this.#query.key === undefined ? [] : [this.#query.key];
+    throw new HttpError(
+      400,
+      `No index gives the order ${
+        this.#order.map((t) => JSON.stringify(t.column.name)).join(", ")
+      }, and sorting more than ${SORT_LIMIT} rows would hold the server; order by ` +
+        `${[...keyed, ...indexed].join(", ") || "the key"} first, or filter the rows down`,
+    );
   }
 
   /** Fresh parameters for a statement of this reader. */
