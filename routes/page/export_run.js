@@ -14,7 +14,9 @@ import {
   formatCount,
   formatDuration,
   formatPercent,
+  resumeColumns,
   resumePlan,
+  resumeToken,
   RowReader,
 } from "./page_logic.js";
 
@@ -149,24 +151,32 @@ function finishExport(job, failure, refused) {
   if (job.total === undefined) $("export-progress").value = outcome === "complete" ? 1 : 0;
   say(status, text, outcome === "complete" ? "ok" : outcome === "failed" ? "error" : "");
   if (outcome === "complete") return;
-  // Where to continue: the server's own word in an error record, else the last complete row.
+  // Where to continue: the server's own word in an error record, else the
+  // last complete row's values in the order's columns, key last (a resume
+  // token; without an order, the key alone).
+  const columns = resumeColumns(job.plan.order, job.key);
+  const values = reader.lastValues(columns);
   const after = reader.rows === 0
     ? job.plan.after
     : reader.error?.after !== undefined
     ? String(reader.error.after)
-    : job.key === null
+    : job.key === null || values === undefined
     ? undefined
-    : reader.lastValue(job.key);
+    : resumeToken(values);
   if (reader.rows > 0 && after === undefined) {
     status.append(
       job.key === null
         ? " This table has no integer key, so it cannot be resumed."
-        : ` Include the ${job.key} column to be able to resume.`,
+        : ` Include the ${columns.join(", ")} column${
+          columns.length === 1 ? "" : "s"
+        } to be able to resume.`,
     );
     return;
   }
   job.next = reader.rows === 0 ? job.plan : resumePlan(job.plan, after, reader.rows);
   const resume = $("export-resume");
-  resume.textContent = after === undefined ? "Retry" : `Resume after ${job.key} ${after}`;
+  resume.textContent = after === undefined
+    ? "Retry"
+    : `Resume after ${columns.join(", ")} ${after}`;
   resume.hidden = false;
 }

@@ -10,7 +10,7 @@
 import { api, signAnchors, signedLink } from "./access.js";
 import { $, describeRefusal, h, say } from "./dom.js";
 import { planFromForm } from "./export_panel.js";
-import { formatBytes, formatCount } from "./page_logic.js";
+import { filterQuery, formatBytes, formatCount, orderValue } from "./page_logic.js";
 
 /** Open event streams, by job id. */
 const streams = new Map();
@@ -128,7 +128,13 @@ async function prepare() {
   const status = $("jobs-status");
   const plan = planFromForm();
   if (typeof plan === "string") return say(status, plan, "error");
-  const body = { ...plan, gzip: $("export-gzip").checked };
+  // Filters travel as a query string and the order as `?order=` takes it (lib/jobs/job_spec.ts).
+  const body = {
+    ...plan,
+    filters: plan.filters === undefined ? undefined : filterQuery(plan.filters),
+    order: plan.order === undefined ? undefined : orderValue(plan.order),
+    gzip: $("export-gzip").checked,
+  };
   const res = await api("/jobs", {
     method: "POST",
     headers: { "content-type": "application/json", accept: "application/json" },

@@ -178,7 +178,27 @@ export class LineSplitter {
  * @returns {string[]}
  */
 export function parseCsvRecord(record) {
-  /** @type {string[]} */
+  return /** @type {string[]} */ (csvFields(record, false));
+}
+
+/**
+ * The fields of one CSV record as an export wrote its values: an empty
+ * unquoted field is NULL (the empty string is `""`).
+ *
+ * @param {string} record A record without its terminator.
+ * @returns {Array<string | null>}
+ */
+export function parseCsvValues(record) {
+  return csvFields(record, true);
+}
+
+/**
+ * @param {string} record
+ * @param {boolean} nulls An empty unquoted field is null.
+ * @returns {Array<string | null>}
+ */
+function csvFields(record, nulls) {
+  /** @type {Array<string | null>} */
   const fields = [];
   let i = 0;
   for (;;) {
@@ -204,6 +224,12 @@ export function parseCsvRecord(record) {
       const comma = record.indexOf(",", i);
       field = record.slice(i, comma === -1 ? record.length : comma);
       i = comma === -1 ? record.length : comma;
+      if (field === "" && nulls) {
+        fields.push(null);
+        if (i >= record.length) return fields;
+        i++;
+        continue;
+      }
     }
     fields.push(field);
     if (i >= record.length) return fields;
@@ -292,6 +318,31 @@ export class RowReader {
     return Object.hasOwn(row, column) ? String(row[column]) : undefined;
   }
 
+  /**
+   * The last complete row's values in some columns, as sent: null for NULL
+   * (an empty unquoted CSV field), numbers as numbers in JSON, a BLOB as its
+   * base64 — what a resume token is written from.
+   *
+   * @param {string[]} columns
+   * @returns {unknown[] | undefined} Undefined when there is no row, or a column is not in it.
+   */
+  lastValues(columns) {
+    if (this.rows === 0 || this.#format === "text") return undefined;
+    if (this.#format === "csv") {
+      const at = columns.map((c) => this.columns.indexOf(c));
+      if (at.includes(-1)) return undefined;
+      const fields = parseCsvValues(this.lastRecord);
+      return at.map((i) => fields[i]);
+    }
+    const row = parseJsonRow(this.lastRecord.replace(/,$/, ""));
+    if (!columns.every((c) => Object.hasOwn(row, c))) return undefined;
+    return columns.map((c) => {
+      const v = row[c];
+      // A BLOB: {"$base64":true,"encoded":"…"} (lib/export/json_value.ts).
+      return v !== null && typeof v === "object" ? /** @type {any} */ (v).encoded : v;
+    });
+  }
+
   /** @param {string} record */
   #take(record) {
     switch (this.#format) {
@@ -345,7 +396,8 @@ export class RowReader {
  * @property {"ndjson" | "csv" | "json"} format
  * @property {string[]} [columns] Omitted: every column.
  * @property {number} [limit] Omitted: every row.
- * @property {string} [after] Omitted: from the first row.
+ * @property {string} [after] Omitted: from the first row. The key's value, or with
+ *   `order` a resume token ({@linkcode resumeToken}).
  * @property {boolean} [safe] CSV cells that would run as formulas get a `'` (`?safe=1`).
  * @property {ExportFilter[]} [filters] ANDed; omitted or empty: every row.
  * @property {OrderTerm[]} [order] Omitted or empty: by the key.
@@ -362,14 +414,13 @@ export function exportUrl(plan) {
   if (plan.columns !== undefined) {
     query.push(`columns=${plan.columns.map(encodeURIComponent).join(",")}`);
   }
-  for (const filter of plan.filters ?? []) {
-    query.push(`${encodeURIComponent(filter.column)}=${encodeQueryValue(filterValue(filter))}`);
-  }
+  const filters = filterQuery(plan.filters ?? []);
+  if (filters !== "") query.push(filters);
   if (plan.order !== undefined && plan.order.length > 0) {
     query.push(`order=${encodeQueryValue(orderValue(plan.order))}`);
   }
   if (plan.limit !== undefined) query.push(`limit=${plan.limit}`);
-  if (plan.after !== undefined) query.push(`after=${encodeURIComponent(plan.after)}`);
+  if (plan.after !== undefined) query.push(`after=${encodeQueryValue(plan.after)}`);
   if (plan.safe) query.push("safe=1");
   const path = `/export/${encodeURIComponent(plan.table)}.${plan.format}`;
   return query.length === 0 ? path : `${path}?${query.join("&")}`;
@@ -607,4 +658,53 @@ export function orderValue(terms) {
  */
 export function encodeQueryValue(text) {
   return encodeURIComponent(text).replace(/%2C/g, ",").replace(/%3A/g, ":");
+}
+
+/**
+ * The filters as query parameters (`price=gt.10&label=is.null`), names and
+ * values percent-encoded: the live export's query and a job's `filters` field.
+ *
+ * @param {ExportFilter[]} filters
+ * @returns {string} "" for none.
+ */
+export function filterQuery(filters) {
+  return filters
+    .map((f) => `${encodeURIComponent(f.column)}=${encodeQueryValue(filterValue(f))}`)
+    .join("&");
+}
+
+/**
+ * The columns a resume token names, as the server reads an order: the
+ * order's columns up to the key, with the key appended when it is not among
+ * them (it makes the position unique).
+ *
+ * @param {OrderTerm[] | undefined} order
+ * @param {string | null | undefined} key The table's integer key.
+ * @returns {string[]} Just the key without an order; [] without a key.
+ */
+export function resumeColumns(order, key) {
+  if (key === null || key === undefined) return [];
+  const names = (order ?? []).map((t) => t.column);
+  const at = names.indexOf(key);
+  return at === -1 ? [...names, key] : names.slice(0, at + 1);
+}
+
+/**
+ * A resume token (`?after=`) from the last complete row's values in
+ * {@linkcode resumeColumns}, as lib/export/resume_token.ts reads it: values
+ * comma-separated, NULL a bare `null`, text that is empty, `null`, or holds
+ * `,` `"` `\` `(` `)` in double quotes with `"` and `\` escaped.
+ *
+ * @param {unknown[]} values From {@linkcode RowReader.lastValues}.
+ * @returns {string} Such as `12.5,"a,b",null,1001`.
+ */
+export function resumeToken(values) {
+  return values.map((value) => {
+    if (value === null || value === undefined) return "null";
+    const text = String(value);
+    if (typeof value !== "string" || (text !== "" && text !== "null" && !/[",\\()]/.test(text))) {
+      return text;
+    }
+    return `"${text.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+  }).join(",");
 }

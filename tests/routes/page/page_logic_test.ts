@@ -5,6 +5,7 @@ import {
   checkFilter,
   encodeQueryValue,
   exportUrl,
+  filterQuery,
   filterValue,
   formatBytes,
   formatCount,
@@ -19,7 +20,9 @@ import {
   parseListInput,
   quoteListItem,
   RateMeter,
+  resumeColumns,
   resumePlan,
+  resumeToken,
   RowReader,
   typeFamily,
 } from "../../../routes/page/page_logic.js";
@@ -430,4 +433,55 @@ Deno.test("formatPercent() says 100% only when everything arrived", () => {
     "100%",
   ], [-1, "0%"]];
   for (const [share, text] of cases) assert.equal(formatPercent(share), text, String(share));
+});
+
+Deno.test("filterQuery() is the filters' part of the query, for a job's filters field too", () => {
+  assert.equal(filterQuery([]), "");
+  assert.equal(
+    filterQuery([{ column: "price", op: "gte", value: "1.5" }, {
+      column: "a&b",
+      op: "in",
+      value: "x y, z",
+      not: true,
+    }]),
+    "price=gte.1.5&a%26b=not.in.(x%20y,z)",
+  );
+});
+
+Deno.test("resumeColumns() follows the order to the key, or appends it", () => {
+  const asc = (column: string) => ({ column, direction: "asc" as const });
+  assert.deepEqual(resumeColumns(undefined, "id"), ["id"]);
+  assert.deepEqual(resumeColumns([asc("price")], "id"), ["price", "id"]);
+  assert.deepEqual(resumeColumns([asc("price"), asc("id"), asc("label")], "id"), ["price", "id"]);
+  assert.deepEqual(resumeColumns([asc("price")], null), []);
+});
+
+Deno.test("resumeToken() writes the last row's values as the server reads a token", () => {
+  assert.equal(resumeToken([12.5, 1001]), "12.5,1001");
+  assert.equal(resumeToken(["a,b", null, "9007199254740993"]), '"a,b",null,9007199254740993');
+  assert.equal(
+    resumeToken(["", "null", 'say "hi" \\ (x)']),
+    String.raw`"","null","say \"hi\" \\ (x)"`,
+  );
+  assert.equal(resumeToken(["café 東京", 1e300, "Infinity"]), "café 東京,1e+300,Infinity");
+});
+
+Deno.test("RowReader.lastValues() gives the last row's values with NULL, numbers and text apart", () => {
+  const rows: unknown[][] = [[1n, "x", 1.5], [2n, "", null], [3n, "null", 0.25], [
+    4n,
+    'a,"b"',
+    null,
+  ]];
+  const columns = ["id", "label", "price"];
+  for (const format of ["ndjson", "csv", "json"] as const) {
+    const text = encodeRows(format, columns, [rows]);
+    const reader = readAll(format, text);
+    const last = reader.lastValues(["price", "label", "id"]);
+    const expected = format === "csv" ? [null, 'a,"b"', "4"] : [null, 'a,"b"', 4];
+    assert.deepEqual(last, expected, format);
+    assert.equal(reader.lastValues(["nope"]), undefined, format);
+  }
+  const csv = readAll("csv", encodeRows("csv", columns, [rows.slice(0, 2)]));
+  assert.deepEqual(csv.lastValues(["label", "price"]), ["", null]);
+  assert.equal(resumeToken(csv.lastValues(["label", "price", "id"])!), '"",null,2');
 });
