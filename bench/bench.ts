@@ -35,6 +35,7 @@ const OPTIONAL_SECTIONS = [
   "./jobs_bench.ts",
   "./counts_bench.ts",
   "./follow_bench.ts",
+  "./filters_bench.ts",
 ];
 
 const repoRoot = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
