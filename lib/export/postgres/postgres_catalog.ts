@@ -9,9 +9,18 @@
  */
 
 import type { Sql } from "postgres";
-import { checkQuery, type TableQuery, type TableSummary } from "../export_source.ts";
+import type { SqlValue } from "../column_kind.ts";
+import {
+  checkQuery,
+  queryFrom,
+  queryOrder,
+  type TableQuery,
+  type TableSummary,
+} from "../export_source.ts";
+import { bind, filterSql, keysetSql, orderBySql, type SqlParams } from "../filter_sql.ts";
 import { quoteIdent } from "../quote_ident.ts";
 import { noSuchTable, type TableInfo } from "../table_schema.ts";
+import { pgColumnInfo, POSTGRES_DIALECT } from "./postgres_filters.ts";
 
 /**
  * Types read as the driver parses them: booleans, integers (int8 as BigInt),
@@ -26,7 +35,8 @@ type AnySql = Sql<any>;
 /** One row per column of a readable relation in the current schema, with its integer key. */
 const DESCRIBE = `
 SELECT n.nspname::text AS schema, c.relkind::text AS kind, a.attname::text AS column,
-  a.atttypid::int AS type,
+  a.atttypid::int AS type, format_type(a.atttypid, a.atttypmod) AS declared,
+  a.attnotnull AS not_null,
   (SELECT ka.attname::text FROM pg_index i
      JOIN pg_attribute ka ON ka.attrelid = i.indrelid AND ka.attnum = i.indkey[0]
    WHERE i.indrelid = c.oid AND i.indisprimary AND i.indnkeyatts = 1
@@ -78,12 +88,21 @@ export async function describePgTable(sql: AnySql, name: string): Promise<PgRela
   if (rows.length === 0) throw noSuchTable(name, (await listPgTables(sql)).map((t) => t.name));
   const first = rows[0];
   const kind = first.kind === "r" || first.kind === "p" ? "table" : "view";
+  const key = (first.key as string | null) ?? undefined;
   return {
     info: {
       name,
       type: kind,
       columns: rows.map((r) => r.column as string),
-      key: (first.key as string | null) ?? undefined,
+      key,
+      columnInfo: rows.map((r) =>
+        pgColumnInfo(
+          r.column as string,
+          r.type as number,
+          r.declared as string,
+          (r.not_null as boolean) || r.column === key,
+        )
+      ),
     },
     schema: first.schema as string,
     types: new Map(rows.map((r) => [r.column as string, r.type as number])),
@@ -92,57 +111,67 @@ export async function describePgTable(sql: AnySql, name: string): Promise<PgRela
 
 /**
  * The SELECT an export runs: the columns (cast to text unless native), then
- * the key as int8 when there is one, ordered by the key; `$1` is `after`
- * and the last parameter the limit, when they are given. With `count`, the
- * query that counts those rows instead.
+ * the order's values (the key last, as int8), in the order — the key's by
+ * default — with the filter and the resume position (`after`, or a token's
+ * `from`) as WHERE conditions whose values are bound (`$n`), and the limit
+ * as the last parameter. With `count`, the query that counts those rows instead.
  *
  * @param relation The relation, from {@linkcode describePgTable}.
- * @param query What to read.
+ * @param query What to read; its filter and order built from the relation's `columnInfo`.
  * @param count Count the rows instead of reading them. @default false
  * @returns The SQL and its parameters.
  * @throws {TypeError} For a column that is not in the relation, or `after` without a key.
  * @example
  * ```ts
  * selectSql(items, { table: "items", columns: ["id", "value"], key: "id", after: 5n }).sql;
- * // 'SELECT "id", "value", "id"::int8 FROM "public"."items" WHERE "id" > $1 ORDER BY "public"."items"."id"'
+ * // 'SELECT "id", "value", "id"::int8 FROM "public"."items" WHERE ("id" >= $1 AND ("id" > $1))
+ * //  ORDER BY "public"."items"."id" ASC'
  * ```
  */
 export function selectSql(
   relation: PgRelation,
   query: TableQuery,
   count = false,
-): { sql: string; params: (bigint | number)[] } {
+): { sql: string; params: SqlValue[] } {
   const from = `${quoteIdent(relation.schema)}.${quoteIdent(query.table)}`;
-  const list = query.columns.map((c) => {
+  const output = (c: string) => {
     const type = relation.types.get(c);
     if (type === undefined) {
       throw new TypeError(`Cannot select ${c}: not a column of ${query.table}`);
     }
     return NATIVE_TYPES.has(type) ? quoteIdent(c) : `${quoteIdent(c)}::text`;
-  });
+  };
+  const list = query.columns.map(output);
   checkQuery(query);
-  const params: (bigint | number)[] = [];
-  let where = "";
-  if (query.key !== undefined && query.after !== undefined) {
-    params.push(query.after);
-    where = ` WHERE ${quoteIdent(query.key)} > $1`;
-  }
+  const params: SqlParams = { values: [], dialect: POSTGRES_DIALECT };
+  const order = queryOrder(query);
+  const position = queryFrom(query);
+  const conditions = [
+    filterSql(query.filter, params),
+    position === undefined ? "" : keysetSql(order, position, params),
+  ].filter((c) => c !== "");
+  const where = conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
   let limit = "";
   if (query.limit !== undefined) {
-    params.push(query.limit);
-    limit = ` LIMIT $${params.length}`;
+    const column = { name: "", kind: "integer", type: "bigint", notNull: true } as const;
+    limit = ` LIMIT ${bind(params, query.limit, column)}`;
   }
   if (count) {
     const sql = limit === "" && where === ""
       ? `SELECT count(*) FROM ${from}`
       : `SELECT count(*) FROM (SELECT 1 FROM ${from}${where}${limit}) AS part`;
-    return { sql, params };
+    return { sql, params: params.values };
   }
-  let order = "";
-  if (query.key !== undefined) {
-    list.push(`${quoteIdent(query.key)}::int8`);
-    // Qualified: a bare name would also match the int8 copy in the output list.
-    order = ` ORDER BY ${from}.${quoteIdent(query.key)}`;
+  // The order's values follow the columns: the last row's are where a resume continues.
+  for (const term of order) {
+    const name = term.column.name;
+    list.push(name === query.key ? `${quoteIdent(name)}::int8` : output(name));
   }
-  return { sql: `SELECT ${list.join(", ")} FROM ${from}${where}${order}${limit}`, params };
+  // Qualified: a bare name in ORDER BY would match an output column first (the
+  // int8 copy of the key, or a column's ::text form, which sorts as text).
+  const sorted = orderBySql(order, (t) => `${from}.${quoteIdent(t.column.name)}`);
+  return {
+    sql: `SELECT ${list.join(", ")} FROM ${from}${where}${sorted}${limit}`,
+    params: params.values,
+  };
 }

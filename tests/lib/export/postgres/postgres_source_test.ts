@@ -103,6 +103,16 @@ Deno.test({
       type: "table",
       columns: ["id", "value", "created_at", "quantity", "price", "note", "label"],
       key: "id",
+      // What filters and orders check values against (issue 15).
+      columnInfo: [
+        { name: "id", kind: "integer", type: "bigint", notNull: true },
+        { name: "value", kind: "text", type: "text", notNull: true },
+        { name: "created_at", kind: "text", type: "text", notNull: true },
+        { name: "quantity", kind: "integer", type: "bigint", notNull: true },
+        { name: "price", kind: "real", type: "double precision", notNull: true },
+        { name: "note", kind: "text", type: "text", notNull: true },
+        { name: "label", kind: "text", type: "text", notNull: false },
+      ],
     });
     assert.equal(await source.countRows("items"), 3);
   },
