@@ -22,6 +22,8 @@ const PLACEHOLDERS = {
   integer: "10",
   real: "9.99",
   timestamp: "2026-01-01T00:00:00Z",
+  other: "value",
+  blob: "base64",
   text: "text",
 };
 

@@ -491,17 +491,21 @@ export const OPERATOR_LABELS = {
 const ORDERED = ["eq", "neq", "gt", "gte", "lt", "lte", "in", "is"];
 
 /**
- * The kind of values a column holds, from the type the table index gives
- * (a SQLite declared type or a PostgreSQL type name), by SQLite's affinity
- * rules (§3.1 of its datatype page) plus PostgreSQL's names.
+ * The kind of values a column holds, from what the table index gives: the
+ * server's kind (`types` in `/export/`: integer, real, numeric, text, blob,
+ * any, other — lib/export/column_kind.ts), or a declared type read by
+ * SQLite's affinity rules (§3.1 of its datatype page) plus PostgreSQL's names.
  *
- * @param {string | undefined | null} declared Such as `"INTEGER"`, `"double precision"`, `"timestamptz"`.
- * @returns {"integer" | "real" | "text" | "timestamp" | "boolean" | "blob" | "any"}
- *   `"any"` when the type says nothing (no type given, or SQLite's typeless columns).
+ * @param {string | undefined | null} declared Such as `"integer"`, `"other"`, `"double precision"`.
+ * @returns {"integer" | "real" | "text" | "timestamp" | "boolean" | "blob" | "other" | "any"}
+ *   `"any"` when the type says nothing (no type given, or SQLite's typeless columns);
+ *   `"other"` for values the database compares in its own terms (PostgreSQL
+ *   timestamps, dates, numeric, booleans, uuids).
  */
 export function typeFamily(declared) {
   const t = (declared ?? "").toLowerCase();
-  if (t === "") return "any";
+  if (t === "" || t === "any") return "any";
+  if (t === "other") return "other";
   if (/^(timestamp|date|time)/.test(t) || t === "timestamptz") return "timestamp";
   if (/^bool/.test(t)) return "boolean";
   if (t.includes("int") || t === "serial" || t === "bigserial") return "integer";
@@ -512,8 +516,8 @@ export function typeFamily(declared) {
 }
 
 /**
- * The operators that make sense for a column: order comparisons for numbers
- * and times, patterns for text only, `is` (null) for everything.
+ * The operators that make sense for a column: comparisons for numbers,
+ * times and bytes, patterns for text only, `is` (null) for everything.
  *
  * @param {string | undefined | null} declared The column's type, as the index gives it.
  * @returns {string[]} A subset of {@linkcode FILTER_OPERATORS}, in its order.
@@ -523,11 +527,11 @@ export function operatorsFor(declared) {
     case "integer":
     case "real":
     case "timestamp":
+    case "other":
+    case "blob": // compared as bytes; the value is base64, as exports write BLOBs
       return ORDERED;
     case "boolean":
       return ["eq", "neq", "is"];
-    case "blob":
-      return ["is"];
     default:
       return FILTER_OPERATORS;
   }

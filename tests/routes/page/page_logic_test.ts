@@ -289,6 +289,14 @@ Deno.test("typeFamily() reads SQLite declared types by affinity and PostgreSQL t
     ["", "any"],
     [undefined, "any"],
     ["json", "any"],
+    // The server's kinds, as /export/ lists them.
+    ["integer", "integer"],
+    ["real", "real"],
+    ["numeric", "real"],
+    ["text", "text"],
+    ["blob", "blob"],
+    ["any", "any"],
+    ["other", "other"],
   ];
   for (const [declared, family] of cases) assert.equal(typeFamily(declared), family, declared);
 });
@@ -302,7 +310,9 @@ Deno.test("operatorsFor() offers patterns for text only, comparisons for numbers
   assert.deepEqual(operatorsFor("TEXT"), all);
   assert.deepEqual(operatorsFor(undefined), all);
   assert.deepEqual(operatorsFor("bool"), ["eq", "neq", "is"]);
-  assert.deepEqual(operatorsFor("BLOB"), ["is"]);
+  assert.deepEqual(operatorsFor("BLOB"), ordered);
+  assert.deepEqual(operatorsFor("other"), ordered);
+  assert.deepEqual(operatorsFor("any"), all);
 });
 
 Deno.test("parseListInput() splits at commas and keeps quoted items whole", () => {
