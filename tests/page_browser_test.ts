@@ -276,6 +276,115 @@ Deno.test({
       },
     );
 
+    await t.step(
+      "a filter and an order built on the page: the URL it shows, the rows it shows",
+      async () => {
+        await page.click("input[value=ndjson]");
+        await page.click("#export-limit", { count: 3 });
+        await page.keyboard.press("Backspace");
+        // price = (id % 10000) × 0.25 + 0.01: above 2400 are 400 of every 10,000 ids.
+        await page.click("#export-add-filter");
+        const first = ".filter-row:nth-child(1)";
+        await page.select(`${first} .filter-column`, "price");
+        assert.deepEqual(
+          await page.$$eval(`${first} .filter-op option`, (os) => os.map((o) => o.textContent)),
+          ["=", "≠", ">", "≥", "<", "≤", "in list", "is"],
+        );
+        await page.select(`${first} .filter-op`, "gt");
+        await page.type(`${first} .filter-value`, "2400");
+        await page.click("#export-add-filter");
+        const second = ".filter-row:nth-child(2)";
+        await page.select(`${second} .filter-column`, "label");
+        await page.select(`${second} .filter-op`, "is");
+        await page.click("#export-add-order");
+        await page.select(".order-row .order-column", "price");
+        await page.select(".order-row .order-direction", "desc");
+        const path = "/export/items.ndjson?price=gt.2400&label=is.null&order=price.desc";
+        assert.equal(await text(page, "#export-url"), `GET ${path}`);
+        assert.equal(await text(page, "#export-order-key"), "then by id, so the order is total");
+        await page.click("#export-start");
+        await waitForState(page, "exports", "complete");
+        assert.match(await logLine(server, path, 200), / complete$/);
+        const res = await fetch(`${server.origin}${path}`);
+        const counted = res.headers.get("x-total-rows");
+        const rows = (await res.text()).trimEnd().split("\n").map((l) => JSON.parse(l));
+        // 2,000 ids with price above 2400, a third of them with no label.
+        assert.equal(rows.length, 667);
+        for (const [i, row] of rows.entries()) {
+          assert.ok(row.price > 2400 && row.label === null, JSON.stringify(row));
+          const next = rows[i + 1];
+          if (next !== undefined) {
+            assert.ok(row.price > next.price || (row.price === next.price && row.id > next.id));
+          }
+        }
+        assert.equal(await value(page, "#export-rows"), rows.length);
+        // A filtered export is not counted: rows without a percentage.
+        assert.equal(counted, null);
+        assert.equal(await text(page, "#export-total"), "not counted");
+        assert.equal(await text(page, "#export-percent"), "—");
+        const preview = await page.$$eval(
+          "#export-preview tbody tr",
+          (trs) => trs.map((tr) => `${tr.cells[0].textContent} ${tr.cells[4].textContent}`),
+        );
+        assert.deepEqual(preview, rows.slice(0, 10).map((r) => `${r.id} ${r.price}`));
+
+        // A value the column's type refuses: the server's 400, said on the page.
+        await page.click(`${first} .filter-value`, { count: 3 });
+        await page.type(`${first} .filter-value`, "a&b");
+        assert.equal(
+          await text(page, "#export-url"),
+          "GET /export/items.ndjson?price=gt.a%26b&label=is.null&order=price.desc",
+        );
+        await page.click("#export-start");
+        await waitForState(page, "exports", "failed");
+        assert.match(
+          await text(page, "#export-status"),
+          /^The server refused the export: 400 Bad Request: Column "price" is REAL: /,
+        );
+        await page.click(`${second} .remove`);
+        await page.click(`${first} .remove`);
+        await page.click(".order-row .remove");
+        assert.equal(await text(page, "#export-url"), "GET /export/items.ndjson");
+      },
+    );
+
+    await t.step(
+      "a cancelled filtered, ordered export resumes after its last row's token",
+      async () => {
+        await page.click("#export-add-filter");
+        await page.select(".filter-row .filter-column", "quantity");
+        await page.select(".filter-row .filter-op", "lt");
+        await page.type(".filter-row .filter-value", "500");
+        await page.click("#export-add-order");
+        await page.select(".order-row .order-column", "price");
+        await page.select(".order-row .order-direction", "desc");
+        const path = "/export/items.ndjson?quantity=lt.500&order=price.desc";
+        assert.equal(await text(page, "#export-url"), `GET ${path}`);
+        const whole = (await (await fetch(`${server.origin}${path}`)).text()).trimEnd().split("\n");
+        await page.click("#export-start");
+        await page.waitForFunction(`document.getElementById("export-rows").dataset.value > 0`);
+        await page.click("#export-cancel");
+        await waitForState(page, "exports", "cancelled");
+        const rows = await value(page, "#export-rows");
+        assert.ok(rows < whole.length, `cancelled after ${rows} of ${whole.length}`);
+        const last = JSON.parse(whole[rows - 1]);
+        const token = `${last.price},${last.id}`;
+        assert.equal(await text(page, "#export-resume"), `Resume after price, id ${token}`);
+        await page.click("#export-resume");
+        await waitForState(page, "exports", "complete");
+        assert.equal(await text(page, "#export-url"), `GET ${path}&after=${token}`);
+        assert.match(await logLine(server, `${path}&after=${token}`, 200), / complete$/);
+        // The two requests together sent every row once.
+        assert.equal(await value(page, "#export-rows"), whole.length);
+        assert.match(
+          await text(page, "#export-status"),
+          new RegExp(`^Complete: ${formatCount(whole.length)} rows, `),
+        );
+        await page.click(".filter-row .remove");
+        await page.click(".order-row .remove");
+      },
+    );
+
     await t.step("/stream-data arrives in steps, with a rows/second figure", async () => {
       const rows = 60_000;
       // Record every count the page shows while the stream runs.
