@@ -4,12 +4,16 @@
  * unfiltered export of the same table from the same Sluice: rows/s per row
  * sent (goal ≥ 0.8× the unfiltered rate) and time to first byte (goal
  * < 50 ms). For contrast, the same tenth chosen and ordered by `quantity`,
- * which no index covers, and the price filter in key order.
+ * which no index covers, and the price filter in key order. Then, where
+ * PostgreSQL is installed, the indexed and unfiltered exports again from a
+ * throwaway cluster (`--database-url`), for comparison.
  *
  * @module
  */
 
 import { DatabaseSync } from "node:sqlite";
+import { createPostgresDemo } from "../lib/export/postgres/postgres_demo.ts";
+import { startPgCluster } from "../tests/support/postgres.ts";
 import { ensureDatabase, transfer } from "./export_bench.ts";
 import { median } from "./files_bench.ts";
 import type { BenchContext, Row, Section } from "./section.ts";
@@ -66,9 +70,13 @@ async function ensureIndexed(ctx: BenchContext): Promise<string> {
  * should, in the order it asked for, with the count it announced. It also
  * warms the server up (JIT, page cache, row counts).
  */
-async function checkExports(sluice: ServerProcess): Promise<Record<Label, string>> {
+async function checkExports(
+  sluice: ServerProcess,
+  labels = Object.keys(EXPORTS) as Label[],
+): Promise<Record<Label, string>> {
   const announced = {} as Record<Label, string>;
-  for (const [label, path] of Object.entries(EXPORTS) as [Label, string][]) {
+  for (const label of labels) {
+    const path = EXPORTS[label];
     const res = await fetch(`${sluice.origin}${path}`, {
       headers: { "accept-encoding": "identity" },
     });
@@ -91,6 +99,68 @@ async function checkExports(sluice: ServerProcess): Promise<Record<Label, string
   return announced;
 }
 
+/** Rows/s (per row sent) and first bytes in ms, by label; each round runs every label once. */
+async function timeExports(ctx: BenchContext, sluice: ServerProcess, labels: Label[]) {
+  const rate = new Map<Label, number[]>();
+  const ttfb = new Map<Label, number[]>();
+  const add = (map: Map<Label, number[]>, label: Label, v: number) =>
+    map.set(label, [...map.get(label) ?? [], v]);
+  for (let round = 0; round < ctx.rounds; round++) {
+    for (let i = 0; i < labels.length; i++) {
+      const label = labels[(i + round) % labels.length];
+      const got = await transfer(ctx, `${sluice.origin}${EXPORTS[label]}`);
+      if (got.status !== 200) throw new Error(`${EXPORTS[label]} answered ${got.status}`);
+      add(rate, label, SENT[label] / got.total);
+      add(ttfb, label, got.firstByte * 1000);
+      ctx.log(
+        `  round ${round + 1} ${label}: ${got.total.toFixed(2)} s, ` +
+          `first byte ${(got.firstByte * 1000).toFixed(1)} ms`,
+      );
+    }
+  }
+  return { rate, ttfb };
+}
+
+/** The indexed and unfiltered exports from PostgreSQL; none when it is not installed. */
+async function postgresRows(ctx: BenchContext): Promise<Row[]> {
+  const cluster = await startPgCluster("bench filters");
+  if (cluster === undefined) return [];
+  const started = performance.now();
+  const url = await cluster.createDatabase();
+  const sql = cluster.client(url);
+  try {
+    await createPostgresDemo(sql, ROWS);
+  } finally {
+    await sql.end();
+  }
+  ctx.log(`filters: seeded PostgreSQL in ${Math.round(performance.now() - started)} ms`);
+  const sluice = await ctx.startSluice(["--database-url", url, "--log-format", "text"]);
+  const labels: Label[] = ["unfiltered", "indexed"];
+  await checkExports(sluice, labels);
+  const { rate, ttfb } = await timeExports(ctx, sluice, labels);
+  const med = (map: Map<Label, number[]>, label: Label) => median(map.get(label)!);
+  const paired = rate.get("indexed")!.map((v, i) => (v / rate.get("unfiltered")![i]).toFixed(2));
+  return [
+    {
+      name: "PostgreSQL filtered export 10%, price index",
+      unit: "rows/s",
+      higherIsBetter: true,
+      values: { sluice: med(rate, "indexed"), unfiltered: med(rate, "unfiltered") },
+      note: `Sluice on PostgreSQL (--database-url), the same two URLs; ratio within each round ${
+        paired.join("/")
+      }`,
+    },
+    {
+      name: "PostgreSQL filtered export first byte, price index",
+      unit: "ms",
+      higherIsBetter: false,
+      values: { sluice: med(ttfb, "indexed"), unfiltered: med(ttfb, "unfiltered"), goal: 50 },
+      note:
+        "the unfiltered export counts the table in its snapshot first; the filtered one is not counted",
+    },
+  ];
+}
+
 /** A tenth of the 1M-row table, filtered and ordered, beside the whole table. */
 export const section: Section = {
   name: "filters",
@@ -102,23 +172,7 @@ export const section: Section = {
     const announced = await checkExports(sluice);
 
     const labels = Object.keys(EXPORTS) as Label[];
-    const rate = new Map<Label, number[]>();
-    const ttfb = new Map<Label, number[]>();
-    const add = (map: Map<Label, number[]>, label: Label, v: number) =>
-      map.set(label, [...map.get(label) ?? [], v]);
-    for (let round = 0; round < ctx.rounds; round++) {
-      for (let i = 0; i < labels.length; i++) {
-        const label = labels[(i + round) % labels.length];
-        const got = await transfer(ctx, `${sluice.origin}${EXPORTS[label]}`);
-        if (got.status !== 200) throw new Error(`${EXPORTS[label]} answered ${got.status}`);
-        add(rate, label, SENT[label] / got.total);
-        add(ttfb, label, got.firstByte * 1000);
-        ctx.log(
-          `  round ${round + 1} ${label}: ${got.total.toFixed(2)} s, ` +
-            `first byte ${(got.firstByte * 1000).toFixed(1)} ms`,
-        );
-      }
-    }
+    const { rate, ttfb } = await timeExports(ctx, sluice, labels);
     const med = (map: Map<Label, number[]>, label: Label) => median(map.get(label)!);
     const spread = (map: Map<Label, number[]>, label: Label) =>
       map.get(label)!.map((v) => v < 100 ? v.toFixed(1) : Math.round(v)).join("/");
@@ -162,6 +216,7 @@ export const section: Section = {
         note: `for contrast: no index covers quantity; first byte ${spread(ttfb, "no index")} ms`,
       },
     ];
+    rows.push(...await postgresRows(ctx));
     return rows;
   },
 };
