@@ -3,8 +3,10 @@
  * the 1M-row demo table, read through the index on `price`, against the
  * unfiltered export of the same table from the same Sluice: rows/s per row
  * sent (goal ≥ 0.8× the unfiltered rate) and time to first byte (goal
- * < 50 ms). For contrast, the same tenth chosen and ordered by `quantity`,
- * which no index covers, and the price filter in key order. Then, where
+ * < 50 ms). For contrast, the same tenth chosen by `quantity`, which no
+ * index covers (a scan of the whole table in key order), and the price
+ * filter in key order. (An order no index gives is refused past 100,000
+ * rows to sort, so it is not timed.) Then, where
  * PostgreSQL is installed, the indexed and unfiltered exports again from a
  * throwaway cluster (`--database-url`), for comparison.
  *
@@ -31,7 +33,7 @@ const EXPORTS = {
   unfiltered: "/export/items.ndjson",
   indexed: "/export/items.ndjson?price=lt.250&order=price",
   "key order": "/export/items.ndjson?price=lt.250",
-  "no index": "/export/items.ndjson?quantity=lt.100&order=quantity",
+  "no index": "/export/items.ndjson?quantity=lt.100",
 } as const;
 type Label = keyof typeof EXPORTS;
 
@@ -88,7 +90,7 @@ async function checkExports(
     if (lines.pop() !== "" || lines.length !== SENT[label]) {
       throw new Error(`${path} sent ${lines.length} rows, not ${SENT[label]}`);
     }
-    const column = label === "no index" ? "quantity" : label === "indexed" ? "price" : "id";
+    const column = label === "indexed" ? "price" : "id";
     let previous = -Infinity;
     for (const line of lines) {
       const value = JSON.parse(line)[column] as number;
@@ -213,7 +215,9 @@ export const section: Section = {
         unit: "rows/s",
         higherIsBetter: true,
         values: { sluice: med(rate, "no index"), unfiltered: med(rate, "unfiltered") },
-        note: `for contrast: no index covers quantity; first byte ${spread(ttfb, "no index")} ms`,
+        note: `for contrast: no index covers quantity, so the whole table is scanned; first byte ${
+          spread(ttfb, "no index")
+        } ms`,
       },
     ];
     rows.push(...await postgresRows(ctx));

@@ -318,10 +318,11 @@ Deno.test({
           }
         }
         assert.equal(await value(page, "#export-rows"), rows.length);
-        // A filtered export is not counted: rows without a percentage.
-        assert.equal(counted, null);
-        assert.equal(await text(page, "#export-total"), "not counted");
-        assert.equal(await text(page, "#export-percent"), "—");
+        // Counted through the price index (2,000 rows visited): progress against the filtered count.
+        assert.equal(counted, String(rows.length));
+        assert.equal(await text(page, "#export-total"), formatCount(rows.length));
+        assert.equal(await text(page, "#export-percent"), "100%");
+        assert.equal(await inPage(page, `document.getElementById("export-progress").value`), 1);
         const preview = await page.$$eval(
           "#export-preview tbody tr",
           (trs) => trs.map((tr) => `${tr.cells[0].textContent} ${tr.cells[4].textContent}`),

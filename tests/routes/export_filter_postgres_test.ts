@@ -94,8 +94,15 @@ Deno.test({
         const [pgBody, liteBody] = await Promise.all([pg.text(), lite.text()]);
         assert.equal(lite.status, 200, `${path}: ${liteBody}`);
         assert.equal(pg.status, 200, `${path}: ${pgBody}`);
-        assert.equal(pg.headers.get("x-total-rows"), lite.headers.get("x-total-rows"), path);
         assert.equal(pgBody, liteBody, path);
+        // PostgreSQL counts every export in its snapshot; SQLite only when the count visits at
+        // most 50,000 rows. Where both count, they agree, and they match the rows sent.
+        const rows = format === "ndjson"
+          ? pgBody.split("\n").length - 1
+          : Number(pg.headers.get("x-total-rows"));
+        assert.equal(pg.headers.get("x-total-rows"), String(rows), path);
+        const counted = lite.headers.get("x-total-rows");
+        if (counted !== null) assert.equal(counted, String(rows), path);
       }
     }
     // Not everything above is empty: the comparisons compared rows.

@@ -101,16 +101,15 @@ export class PostgresSource implements ExportSource, AsyncDisposable {
 
   /**
    * Borrows a connection (503 after `acquireTimeoutMs`) and opens the cursor
-   * on it. A filtered export or one resumed from a token is not counted, as
-   * on SQLite: its count is a query of its own, bounded by nothing.
+   * on it. Filtered and resumed exports are counted too, in the read's
+   * snapshot: the count runs on the database server, never on the event
+   * loop, and costs at most what a whole table's count does.
    */
   async openRows(query: TableQuery, options: ReaderOptions = {}): Promise<RowStream> {
-    const countable = query.filter === undefined && query.from === undefined;
     const client = await this.#acquire();
     return rowBatches(
       await this.#guard(PostgresReader.open(client, query, {
         ...options,
-        count: options.count && countable,
         batchRows: this.#options.batchRows,
         cancel: (pid) => this.#meta.unsafe("SELECT pg_cancel_backend($1)", [pid]),
         release: () => this.#pool.release(client),
