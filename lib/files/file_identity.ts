@@ -52,11 +52,14 @@ export function isSameFile(a: FileIdentity, b: FileIdentity): boolean {
  * Throws unless an open file's current `fstat()` still matches `expected` and
  * the file still has a name (a deleted file keeps its inode while it is open).
  *
- * @param now The open file's `fstat()`.
+ * @param now The open file's `fstat()` (or its path's `stat()`, see `pread_span_sync.ts`).
  * @param expected The stat the response's headers were made from.
  * @throws {FileChangedError} When it changed or was deleted.
  */
-export function assertUnchanged(now: Deno.FileInfo, expected: FileIdentity): void {
+export function assertUnchanged(
+  now: FileIdentity & { nlink: number | null },
+  expected: FileIdentity,
+): void {
   if (!isSameFile(now, expected)) throw new FileChangedError();
   if (now.nlink === 0) throw new FileChangedError("The file was deleted while it was being sent");
 }

@@ -5,16 +5,20 @@
  *
  * The safety rule: a resolved real path is trusted for at most `validMs`, and
  * only together with the identity (device, inode, size, times) it had then.
- * Every read from the cached fd checks the fd's `fstat()` against it, and so
- * does every body that opens the real path again (see `serveFile`); after the
- * window the path is resolved again through the containment check. A file
- * swapped for a symlink that leads outside the root is therefore never read:
- * its old fd shows a deleted or changed inode, an open of the path lands on
- * another inode, and the next resolution lies outside the root: 404.
+ * The cached fd is checked with `fstat()` against it when it is opened, and
+ * every `pread` from it is followed by a `stat()` of the path that must still
+ * match (so the path still names the very file the fd reads); every body that
+ * opens the real path again checks its `fstat()` too (see `serveFile`). After
+ * the window the path is resolved again through the containment check. A file
+ * swapped for a symlink that leads outside the root is therefore never served:
+ * the path's stat shows another inode, an fd opened after the swap fails its
+ * `fstat()` check, and the next resolution lies outside the root: 404.
  *
  * @module
  */
 
+import { closeSync } from "node:fs";
+import { openFdSync, preadSpanSync } from "./pread_span_sync.ts";
 import { readSpanSync } from "./read_span_sync.ts";
 import { HttpError } from "../http/http_error.ts";
 import { isNotThere, openSyncOr404, resolveInside } from "./safe_path.ts";
@@ -26,7 +30,7 @@ export interface CachedFile {
   /** The stat the response is made from. */
   readonly info: Deno.FileInfo;
   /**
-   * Reads a small span synchronously from the shared fd (opened on first use).
+   * Reads a span synchronously from the shared fd (opened on first use) with one `pread`.
    * @throws {FileChangedError} When the file changed since `info` (the entry is dropped: look again).
    */
   readSync(start: number, length: number): Uint8Array<ArrayBuffer>;
@@ -43,7 +47,8 @@ export interface OpenFileCacheOptions {
 }
 
 class Entry implements CachedFile {
-  file: Deno.FsFile | undefined;
+  /** A node:fs fd, for `pread`. */
+  fd: number | undefined;
   evicted = false;
   constructor(
     readonly real: string,
@@ -59,9 +64,9 @@ class Entry implements CachedFile {
       using file = openSyncOr404(this.real);
       return readSpanSync(file, start, length, this.info);
     }
-    this.file ??= this.cache.opened(openSyncOr404(this.real));
     try {
-      return readSpanSync(this.file, start, length, this.info);
+      this.fd ??= this.cache.opened(openFdSync(this.real, this.info));
+      return preadSpanSync(this.fd, this.real, start, length, this.info);
     } catch (error) {
       this.cache.drop(this);
       throw error;
@@ -70,10 +75,10 @@ class Entry implements CachedFile {
 
   close(): void {
     this.evicted = true;
-    if (this.file === undefined) return;
+    if (this.fd === undefined) return;
     this.cache.closed();
-    this.file.close();
-    this.file = undefined;
+    closeSync(this.fd);
+    this.fd = undefined;
   }
 }
 
@@ -174,9 +179,9 @@ export class OpenFileCache implements Disposable {
   }
 
   /** @internal Counts an fd an entry opened. */
-  opened(file: Deno.FsFile): Deno.FsFile {
+  opened(fd: number): number {
     this.#openFds++;
-    return file;
+    return fd;
   }
 
   /** @internal Counts an fd an entry closed. */
