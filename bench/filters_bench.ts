@@ -141,6 +141,8 @@ async function postgresRows(ctx: BenchContext): Promise<Row[]> {
   await checkExports(sluice, labels);
   const { rate, ttfb } = await timeExports(ctx, sluice, labels);
   const med = (map: Map<Label, number[]>, label: Label) => median(map.get(label)!);
+  const fmt = (map: Map<Label, number[]>, label: Label) =>
+    map.get(label)!.map((v) => v.toFixed(1)).join("/");
   const paired = rate.get("indexed")!.map((v, i) => (v / rate.get("unfiltered")![i]).toFixed(2));
   return [
     {
@@ -157,8 +159,10 @@ async function postgresRows(ctx: BenchContext): Promise<Row[]> {
       unit: "ms",
       higherIsBetter: false,
       values: { sluice: med(ttfb, "indexed"), unfiltered: med(ttfb, "unfiltered"), goal: 50 },
-      note:
-        "the unfiltered export counts the table in its snapshot first; the filtered one is not counted",
+      note: `both count their rows in the export's snapshot before the first byte (the whole ` +
+        `table; the filtered rows through the index): ${fmt(ttfb, "indexed")} ms against ${
+          fmt(ttfb, "unfiltered")
+        } ms`,
     },
   ];
 }
