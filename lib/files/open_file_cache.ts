@@ -147,7 +147,10 @@ export class OpenFileCache implements Disposable {
     const real = await resolveInside(this.#root, segments);
     let info: Deno.FileInfo;
     try {
-      info = await Deno.stat(real);
+      // lstat: `real` has no symlink in it, unless the name was swapped for
+      // one since realpath ran; stat would then describe the symlink's
+      // target, outside the root perhaps, and every later check would match it.
+      info = await Deno.lstat(real);
     } catch (error) {
       // Deleted since it was resolved.
       if (isNotThere(error)) throw new HttpError(404, "No such file");

@@ -58,7 +58,7 @@ export function openFdSync(path: string, expected: FileIdentity): number {
 
 /**
  * Reads `length` bytes at `start` of `fd` with `pread` (no seek, so any
- * number of requests may share the fd), then `stat`s `path`: the fd was
+ * number of requests may share the fd), then `lstat`s `path`: the fd was
  * checked when it was opened, and as long as the path still names that same
  * version (device, inode, size, times), the bytes read are that version's.
  *
@@ -92,7 +92,8 @@ export function preadSpanSync(
   }
   let now: Deno.FileInfo;
   try {
-    now = Deno.statSync(path);
+    // lstat: a name swapped for a symlink is another file, whatever it leads to.
+    now = Deno.lstatSync(path);
   } catch (error) {
     if (isNotThere(error)) {
       throw new FileChangedError("The file was deleted while it was being sent");

@@ -78,3 +78,14 @@ Deno.test("openFdSync() is 404 for a file that is gone", async () => {
   Deno.removeSync(path);
   assert.throws(() => openFdSync(path, info), (e) => e instanceof HttpError && e.status === 404);
 });
+
+Deno.test("preadSpanSync() fails when the name became a symlink, even to the very same file", async () => {
+  await using t = await tree({ "a.txt": "0123456789" });
+  const path = `${t.dir}/a.txt`;
+  const info = Deno.statSync(path);
+  withFd(path, info, (fd) => {
+    Deno.renameSync(path, `${t.dir}/b.txt`);
+    Deno.symlinkSync(`${t.dir}/b.txt`, path);
+    assert.throws(() => preadSpanSync(fd, path, 0, 4, info), FileChangedError);
+  });
+});
