@@ -77,6 +77,11 @@ export interface RowFilterOptions {
   maxPattern?: number;
   /** The most values in one `in.(…)` list. @default 1000 */
   maxList?: number;
+  /**
+   * The most values in all `in.(…)` lists together: SQLite takes at most
+   * 32,766 bound values in one statement. @default 10000
+   */
+  maxValues?: number;
   /** Terms counted against `maxFilters` already (the order's). @default 0 */
   counted?: number;
 }
@@ -105,7 +110,9 @@ export function parseRowFilter(
     maxFilters: options.maxFilters ?? 16,
     maxPattern: options.maxPattern ?? 256,
     maxList: options.maxList ?? 1000,
+    maxValues: options.maxValues ?? 10_000,
     counted: 0,
+    values: 0,
   };
   const byName = new Map(columns.map((c) => [c.name, c]));
   const reserved = new Set<string>(RESERVED_PARAMS);
@@ -139,6 +146,9 @@ export function parseRowFilter(
   return filter;
 }
 
+/** The caps, and the `in` values counted so far. */
+type Limits = Required<RowFilterOptions> & { values: number };
+
 /** How many conditions a filter has. */
 export function filterCount(filter: RowFilter): number {
   return filter.all.length + (filter.any?.length ?? 0);
@@ -161,7 +171,7 @@ function parseGroup(
   name: string,
   raw: string,
   byName: Map<string, ColumnInfo>,
-  limits: Required<RowFilterOptions>,
+  limits: Limits,
   counted: (n: number) => void,
 ): FilterCondition[] {
   const what = `"${name}" group`;
@@ -196,7 +206,7 @@ function parseGroup(
 function parseCondition(
   column: ColumnInfo,
   raw: string,
-  limits: Required<RowFilterOptions>,
+  limits: Limits,
   inGroup: boolean,
 ): FilterCondition {
   const not = raw.startsWith("not.");
@@ -255,6 +265,10 @@ function parseCondition(
       const items = inner === "" ? [] : splitList(inner, `"in" list of ${column.name}`);
       if (items.length > limits.maxList) {
         throw new HttpError(400, `An "in" list has at most ${limits.maxList} values`);
+      }
+      limits.values += items.length;
+      if (limits.values > limits.maxValues) {
+        throw new HttpError(400, `All "in" lists together have at most ${limits.maxValues} values`);
       }
       return { column, not, op, values: items.map((item) => parseValue(column, item.text)) };
     }

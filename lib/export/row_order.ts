@@ -75,12 +75,12 @@ export function orderCount(raw: string | null): number {
   return raw === null ? 0 : splitTerms(raw).length;
 }
 
-/** Splits at commas outside double quotes. */
+/** Splits at commas outside double quotes (which open a term: `"a,b".desc`). */
 function splitTerms(raw: string): string[] {
   const terms: string[] = [];
   let start = 0;
   for (let i = 0; i <= raw.length; i++) {
-    if (raw[i] === '"') i = readQuoted(raw, i, '"order"').end - 1;
+    if (raw[i] === '"' && i === start) i = readQuoted(raw, i, '"order"').end - 1;
     else if (i === raw.length || raw[i] === ",") {
       terms.push(raw.slice(start, i));
       start = i + 1;

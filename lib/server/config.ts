@@ -15,6 +15,7 @@ import {
   countOrAuto,
   databaseUrl,
   existingDir,
+  filterCount,
   headerName,
   nonEmpty,
   oneOf,
@@ -303,8 +304,8 @@ export const OPTIONS = [
     flag: "export-max-filters",
     env: "EXPORT_MAX_FILTERS",
     default: "16",
-    help: "filters and order columns one export (or job) may have; more is 400",
-    parse: positive,
+    help: "filters and order columns one export (or job) may have (1-100); more is 400",
+    parse: filterCount,
   },
   {
     key: "csvSafe",

@@ -94,6 +94,16 @@ export function positive(raw: string, flag: string): number {
   return n;
 }
 
+/**
+ * `--export-max-filters`: 1 to 100. More would let one request nest SQL past
+ * SQLite's expression depth (1,000) with a long order's keyset condition.
+ */
+export function filterCount(raw: string, flag: string): number {
+  const n = positive(raw, flag);
+  if (n > 100) throw new ConfigError(`--${flag}: "${raw}" is more than 100`);
+  return n;
+}
+
 export function headerName(raw: string, flag: string): string {
   if (raw !== "" && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(raw)) {
     throw new ConfigError(`--${flag}: "${raw}" is not a header name`);

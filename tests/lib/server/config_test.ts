@@ -32,6 +32,7 @@ Deno.test("parseConfig() fills in the documented defaults", async () => {
     assert.equal(config.cacheControl, "max-age=3600");
     assert.equal(config.drainTimeout, 10);
     assert.equal(config.logFormat, "text");
+    assert.equal(config.exportMaxFilters, 16);
     const mediaRow = OPTIONS.find((o) => o.key === "mediaDir")!;
     assert.equal(mediaRow.default, "./media");
     assert.equal(mediaRow.env, "MEDIA_DIR");
@@ -133,6 +134,8 @@ Deno.test("parseConfig() rejects bad values with one line naming the option", as
         '--drain-timeout: "Infinity" is not a number of seconds',
       ],
       [["--log-format", "xml"], {}, '--log-format: "xml" is not one of text, json'],
+      [["--export-max-filters", "0"], {}, '--export-max-filters: "0" is not a positive integer'],
+      [["--export-max-filters", "101"], {}, '--export-max-filters: "101" is more than 100'],
       [["--bogus"], {}, /^Unknown option '--bogus'/],
       [["--port"], {}, /^Option '--port <value>' argument missing/],
       [["stray"], {}, /^Unexpected argument 'stray'/],
