@@ -163,7 +163,7 @@ Deno.test("hostile filters are 400s or plain answers, never a database error", a
     }
   });
 
-  await t.step("no request above reached SQLite with an error", async () => {
+  await t.step("no request above reached SQLite with an error", () => {
     const log = server.logs.join("\n");
     assert.doesNotMatch(log, / 500 /);
     assert.doesNotMatch(log, /error: /);
