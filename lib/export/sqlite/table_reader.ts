@@ -120,6 +120,8 @@ export class TableReader implements IterableIterator<unknown[][]> {
     { statement: StatementSync; values: SqlValue[]; sql: string }
   >();
   #rows: Iterator<unknown> | undefined;
+  /** A pass that failed after some rows of a batch: thrown by the next batch. */
+  #failed: Error | undefined;
   /** Where the next keyed page starts: the last row's order values. */
   #from: SqlValue[] | undefined;
   #remaining: number;
@@ -377,6 +379,7 @@ export class TableReader implements IterableIterator<unknown[][]> {
   }
 
   #walk(): unknown[][] {
+    if (this.#failed !== undefined) throw this.#failed;
     const batch: unknown[][] = [];
     const n = Math.min(this.#batchRows, this.#remaining);
     let bytes = 0;
@@ -387,9 +390,13 @@ export class TableReader implements IterableIterator<unknown[][]> {
       if (batch.length % 16 === 15 && performance.now() - started > this.#sliceMs) break;
       const result = this.#rows!.next();
       if (result.done) {
-        throw new Error(
+        const error = new Error(
           `Reading ${this.#table} failed before its last row (SQLite's error was lost)`,
         );
+        if (batch.length === 0) throw error;
+        // The rows before the failure go out first; the next call fails.
+        this.#failed = error;
+        break;
       }
       const row = result.value as unknown[];
       if (row[row.length - 1] === 1n) {
