@@ -113,6 +113,18 @@ export function parseValue(column: ColumnInfo, text: string, loose = false): Sql
   );
 }
 
+/**
+ * Whether text reads as a number in the export's notation (what an untyped
+ * column's value would be bound as): a resume token quotes such text, so a
+ * text `"123"` in a column without a declared type stays text.
+ *
+ * @param text The text.
+ * @returns True for integers, decimals, exponent forms and ±Infinity.
+ */
+export function readsAsNumber(text: string): boolean {
+  return readNumber(text, false) !== undefined;
+}
+
 /** `INTEGER`, or `untyped` for a column without a declared type. */
 export function describeType(column: ColumnInfo): string {
   return column.type === "" ? "untyped" : column.type;

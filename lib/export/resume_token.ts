@@ -9,15 +9,18 @@
  */
 
 import { HttpError } from "../http/http_error.ts";
-import { parseValue, type SqlValue } from "./column_kind.ts";
+import { parseValue, readsAsNumber, type SqlValue } from "./column_kind.ts";
 import type { OrderTerm } from "./row_order.ts";
 import { quoteItem, splitList } from "./value_list.ts";
 
 /**
  * Writes a token: each order column's value as the export wrote it (a REAL
  * in its shortest form, a BLOB as base64), comma-separated; NULL is a bare
- * `null`, and text that is empty, `null`, or holds `,` `"` `\` `(` `)` is
- * double-quoted with `"` and `\` escaped.
+ * `null`, and text that is empty, `null`, reads as a number, or holds `,` `"`
+ * `\` `(` `)` is double-quoted with `"` and `\` escaped. Text that reads as a
+ * number is quoted because a column without a declared type may hold both
+ * the text `123` and the integer 123, which SQLite orders apart (numbers
+ * before text): a bare `123` would resume at the wrong place.
  *
  * @param values The order columns' values of the last row sent, key last.
  * @returns The token.
@@ -29,7 +32,8 @@ import { quoteItem, splitList } from "./value_list.ts";
 export function formatResumeToken(values: readonly unknown[]): string {
   return values.map((value) => {
     if (value === null) return "null";
-    if (typeof value === "string") return quoteItem(value);
+    // Text that reads as a number holds no quote or backslash to escape.
+    if (typeof value === "string") return readsAsNumber(value) ? `"${value}"` : quoteItem(value);
     if (value instanceof Uint8Array) return value.toBase64();
     return String(value);
   }).join(",");
@@ -70,6 +74,8 @@ export function parseResumeToken(raw: string, order: readonly OrderTerm[]): SqlV
       }
       return null;
     }
+    // Quoted, an untyped column's value is text even when it reads as a number.
+    if (quoted && column.kind === "any") return text;
     // The key must be an integer: it is what makes the position unique.
     return parseValue(column, text, i < order.length - 1 || column.kind !== "integer");
   });
