@@ -192,11 +192,18 @@ export function pgColumnInfo(
  *
  * @param query The query, its filter and order built from {@linkcode pgColumnInfo}'s columns.
  * @param types Each column's type OID.
+ * @returns The values PostgreSQL will still read as their column's type (kind
+ * `other`, and `real` columns): a form check cannot know every range, so
+ * {@linkcode pgValueProbe} has PostgreSQL read them before the export's query.
  * @throws {HttpError} 400 naming the column and its type for a value of the
  * wrong form, text holding NUL (PostgreSQL text cannot), or a column whose
  * type cannot be filtered or ordered on.
  */
-export function checkPgQuery(query: TableQuery, types: ReadonlyMap<string, number>): void {
+export function checkPgQuery(
+  query: TableQuery,
+  types: ReadonlyMap<string, number>,
+): PgTypedValue[] {
+  const typed: PgTypedValue[] = [];
   const rule = (column: ColumnInfo, what: string) => {
     const found = RULES.get(types.get(column.name) ?? 0);
     if (found === undefined) {
@@ -210,6 +217,9 @@ export function checkPgQuery(query: TableQuery, types: ReadonlyMap<string, numbe
     return found;
   };
   const value = (column: ColumnInfo, found: PgTypeRule, v: SqlValue) => {
+    if (typeof v === "number" && types.get(column.name) === FLOAT4) {
+      typed.push({ column, text: String(v), cast: "real" });
+    }
     if (typeof v !== "string") return;
     if (v.includes("\0")) {
       throw new HttpError(
@@ -226,6 +236,7 @@ export function checkPgQuery(query: TableQuery, types: ReadonlyMap<string, numbe
         { extensions: { column: column.name, columnType: column.type } },
       );
     }
+    if (column.kind === "other") typed.push({ column, text: v, cast: castOf(column) });
   };
   const conditions: FilterCondition[] = [
     ...(query.filter?.all ?? []),
@@ -247,11 +258,64 @@ export function checkPgQuery(query: TableQuery, types: ReadonlyMap<string, numbe
         value(c.column, found, c.value);
     }
   }
-  if (query.order === undefined) return;
+  if (query.order === undefined) return typed;
   const order = queryOrder(query);
   const from = queryFrom(query);
   order.forEach((term, i) => {
     const found = rule(term.column, "ordered by");
     if (from !== undefined) value(term.column, found, from[i]);
   });
+  return typed;
+}
+
+/** A request's value that PostgreSQL reads as its column's type. */
+export interface PgTypedValue {
+  column: ColumnInfo;
+  /** The value as sent. */
+  text: string;
+  /** The base type it is read as. */
+  cast: string;
+}
+
+/** `float4`'s OID: a JS number it cannot hold (1e39, 1e-50) is an error there. */
+const FLOAT4 = 700;
+
+/**
+ * Has PostgreSQL read each value as its column's type, in one statement, so a
+ * value it refuses is a 400 naming the column before the export's query runs.
+ * The form checks above leave ranges to PostgreSQL: years past 294276 or
+ * before 1 (`0000-01-01`), hour 24 with minutes, zone offsets past ±15:59,
+ * numerics past 131,072 digits (`1e1000000`), reals past ±3.4e38. Those were
+ * errors from the database (500) when they reached the export's query.
+ *
+ * @param conn Runs the statement (in the export's transaction: an error ends it,
+ * and the export is refused anyway).
+ * @param values From {@linkcode checkPgQuery}.
+ * @throws {HttpError} 400 naming the column, its type and PostgreSQL's reason,
+ * for a data exception (SQLSTATE class 22); other errors as they are.
+ */
+export async function pgValueProbe(
+  conn: { unsafe(sql: string, params: string[]): PromiseLike<unknown> },
+  values: readonly PgTypedValue[],
+): Promise<void> {
+  if (values.length === 0) return;
+  const sql = `SELECT ${values.map((v, i) => `$${i + 1}::text::${v.cast}`).join(", ")}`;
+  try {
+    await conn.unsafe(sql, values.map((v) => v.text));
+  } catch (error) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    if (typeof code !== "string" || !code.startsWith("22")) throw error;
+    const reason = String(message);
+    // PostgreSQL's message quotes the value it refused (most do); else the first of that type.
+    const culprit = values.find((v) => reason.includes(`"${v.text}"`)) ??
+      values.find((v) => reason.includes(v.cast)) ?? values[0];
+    const { column } = culprit;
+    const text = culprit.text.length > 100 ? `${culprit.text.slice(0, 100)}…` : culprit.text;
+    throw new HttpError(
+      400,
+      `Column ${JSON.stringify(column.name)} is ${column.type}: PostgreSQL cannot read ` +
+        `${JSON.stringify(text)} as one (${reason})`,
+      { extensions: { column: column.name, columnType: column.type } },
+    );
+  }
 }

@@ -8,7 +8,7 @@
 import type { Sql } from "postgres";
 import type { ReaderOptions, RowReader, TableQuery } from "../export_source.ts";
 import { describePgTable, selectSql } from "./postgres_catalog.ts";
-import { checkPgQuery } from "./postgres_filters.ts";
+import { checkPgQuery, pgValueProbe } from "./postgres_filters.ts";
 import { isConnectionError } from "./postgres_pool.ts";
 
 /** Options for {@linkcode PostgresReader.open}. */
@@ -105,7 +105,7 @@ export class PostgresReader implements RowReader {
       const [{ pid }] = await conn.unsafe("SELECT pg_backend_pid() AS pid");
       const relation = await describePgTable(conn, query.table);
       // A value PostgreSQL would refuse is a 400 here, not a database error.
-      checkPgQuery(query, relation.types);
+      await pgValueProbe(conn, checkPgQuery(query, relation.types));
       let total: number | undefined;
       if (options.count) {
         const { sql, params } = selectSql(relation, query, true);
