@@ -11,7 +11,7 @@
  * @module
  */
 
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { HttpError } from "../http/http_error.ts";
 import { assertUnchanged, FileChangedError, FileEndedError } from "./file_identity.ts";
 import type { FileIdentity } from "./file_identity.ts";
@@ -39,7 +39,10 @@ const NOT_THERE = new Set(["ENOENT", "ENOTDIR", "ELOOP", "EACCES", "EPERM", "ENA
 export function openFdSync(path: string, expected: FileIdentity): number {
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    // O_NONBLOCK: a name swapped for a FIFO would otherwise hold this
+    // synchronous open, and with it the whole server, until something writes
+    // to it; the fstat below then refuses it. Regular files ignore the flag.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     if (NOT_THERE.has((error as { code?: string })?.code ?? "")) {
       throw new HttpError(404, "No such file");
