@@ -58,7 +58,8 @@ function followHandler(options: FollowRouteOptions): Handler {
     const url = new URL(req.url);
     const segments = decodePathSegments(params.path ?? "");
     const real = await resolveInside(realRoot, segments);
-    const info = await Deno.stat(real);
+    // lstat: a name swapped for a symlink since it was resolved is not followed to its target.
+    const info = await Deno.lstat(real);
     if (info.isDirectory) throw new HttpError(400, "A folder cannot be followed; name a file");
     // A FIFO would block the open, and a device is no media file.
     if (!info.isFile || url.pathname.endsWith("/")) throw new HttpError(404, "No such file");
@@ -86,7 +87,10 @@ function followHandler(options: FollowRouteOptions): Handler {
     let size: number;
     try {
       const opened = await file.stat();
-      if (!opened.isFile) throw new HttpError(404, "No such file");
+      // Swapped between the lstat and the open: open followed whatever is there now.
+      if (!opened.isFile || opened.ino !== info.ino || opened.dev !== info.dev) {
+        throw new HttpError(404, "No such file");
+      }
       size = opened.size;
     } catch (error) {
       file.close();

@@ -162,9 +162,13 @@ async function nameState(
 ): Promise<"same" | "missing" | Deno.FsFile> {
   const real = await options.resolve();
   if (real === undefined) return "missing";
+  // lstat and not stat: the resolved name may have been swapped for a symlink
+  // since it was resolved (resolve checks containment only at that instant),
+  // and stat would describe (and open would then follow to) its target,
+  // which may be outside the folder.
   let named: Deno.FileInfo;
   try {
-    named = await Deno.stat(real);
+    named = await Deno.lstat(real);
   } catch {
     return "missing";
   }
@@ -178,8 +182,13 @@ async function nameState(
     return "missing";
   }
   const opened = await next.stat();
-  if (!opened.isFile || opened.ino !== named.ino) {
-    // Swapped again between the stat and the open: look next time.
+  // Swapped between the lstat and the open (open follows a symlink put there
+  // meanwhile), or the path now leads elsewhere: nothing is followed this
+  // time, and the name is looked up again on the next wakeup.
+  if (
+    !opened.isFile || opened.ino !== named.ino || opened.dev !== named.dev ||
+    await options.resolve() !== real
+  ) {
     next.close();
     return "missing";
   }

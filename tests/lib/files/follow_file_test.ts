@@ -109,3 +109,38 @@ Deno.test("FileWakeups in poll mode waits at most pollMs, and an abort ends a wa
   stop.abort();
   await pending;
 });
+
+Deno.test("followFile() never follows a name swapped for a symlink after it was resolved (the race behind a flaky containment test)", async () => {
+  const dir = await makeTempTree({ "media/app.log": "one\n", "outside.txt": "SECRET\n" });
+  const path = `${dir}/media/app.log`;
+  try {
+    const stop = new AbortController();
+    using wakeup = new FileWakeups({ mode: "poll", pollMs: 5 }).wakeup([path]);
+    let checks = 0;
+    const events = followFile(await Deno.open(path), {
+      signal: stop.signal,
+      wakeup,
+      goneAfterMs: 50,
+      resolve: async () => {
+        // The name is checked (inside the folder), then swapped for a symlink
+        // leading outside before the follower looks at it: what a rotation
+        // racing an attacker's swap looks like.
+        if (checks++ === 0) {
+          await Deno.rename(path, `${path}.1`);
+          await Deno.symlink(`${dir}/outside.txt`, path);
+          return path;
+        }
+        return undefined; // from then on, the lookup sees the symlink leads outside
+      },
+    });
+    const seen: string[] = [];
+    for await (const event of events) {
+      seen.push(text(event));
+      if (seen.length === 10) break;
+    }
+    assert.deepEqual(seen, ["data@0:one\n", "gone"]);
+    assert.equal(await openFdsBelow(dir), 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
