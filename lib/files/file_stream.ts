@@ -2,7 +2,7 @@
  * A stream of the bytes in a span of an open file, which owns the file: it closes it
  * when the span is sent, when the reader cancels (client gone) or on error.
  * `fileChunks` is the one async read loop for file bodies (multipart parts
- * and ZIP entries read through it too); small spans use `readSpanSync` instead.
+ * and ZIP entries read through it too); small spans and bodies up to 4 MiB use synchronous `pread`s instead (pread_span_sync.ts).
  *
  * @module
  */

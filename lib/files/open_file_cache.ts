@@ -18,10 +18,9 @@
  */
 
 import { closeSync } from "node:fs";
-import { openFdSync, preadSpanSync } from "./pread_span_sync.ts";
-import { readSpanSync } from "./read_span_sync.ts";
+import { openFdSync, preadSpanOnceSync, preadSpanSync } from "./pread_span_sync.ts";
 import { HttpError } from "../http/http_error.ts";
-import { isNotThere, openSyncOr404, resolveInside } from "./safe_path.ts";
+import { isNotThere, resolveInside } from "./safe_path.ts";
 
 /** What the cache knows of one path. */
 export interface CachedFile {
@@ -60,9 +59,8 @@ class Entry implements CachedFile {
 
   readSync(start: number, length: number): Uint8Array<ArrayBuffer> {
     if (this.evicted) {
-      // Evicted since the lookup: read through a file of our own.
-      using file = openSyncOr404(this.real);
-      return readSpanSync(file, start, length, this.info);
+      // Evicted since the lookup: read through an fd of our own.
+      return preadSpanOnceSync(this.real, start, length, this.info);
     }
     try {
       this.fd ??= this.cache.opened(openFdSync(this.real, this.info));

@@ -106,3 +106,32 @@ export function preadSpanSync(
   assertUnchanged(now, expected);
   return bytes;
 }
+
+/**
+ * Reads one span through an fd of its own, opened and closed around it: for a
+ * body whose file the open-file cache does not hold (it is off, or let the
+ * entry go). The same non-blocking open and checks as the cache's reads, so a
+ * name swapped for a FIFO is refused rather than waited on.
+ *
+ * @param path The file's real path.
+ * @param start The first byte.
+ * @param length How many bytes (at most one chunk: it blocks the event loop).
+ * @param expected The stat the response's headers were made from.
+ * @returns The bytes.
+ * @throws {HttpError} 404 when the file is gone or we may not read it.
+ * @throws {FileChangedError} When the path names another version, or nothing.
+ * @throws {FileEndedError} When the file is shorter than the span.
+ */
+export function preadSpanOnceSync(
+  path: string,
+  start: number,
+  length: number,
+  expected: FileIdentity,
+): Uint8Array<ArrayBuffer> {
+  const fd = openFdSync(path, expected);
+  try {
+    return preadSpanSync(fd, path, start, length, expected);
+  } finally {
+    closeSync(fd);
+  }
+}

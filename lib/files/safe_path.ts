@@ -106,35 +106,6 @@ export function isNotThere(error: unknown): boolean {
 }
 
 /**
- * Opens a resolved file for a synchronous read. A file we may not read (its
- * mode changed) or that is gone since it was resolved is 404, as an absent
- * one is, and so is a name that is no longer a regular file.
- *
- * Why the stat first: an open of a FIFO waits for a writer, and this open is
- * synchronous, so the whole server would wait with it. A body read by pulls
- * opens the path again when the open-file cache has let its entry go (or is
- * off), so a file swapped for a FIFO under a slow download hung every request
- * (measured: /healthz unanswered until something wrote to the FIFO). The stat
- * and the open are both synchronous: no other request runs between them, and
- * only another process swapping the name within those microseconds could
- * still slip a FIFO in.
- *
- * @param path The file's real path.
- * @returns The open file.
- * @throws {HttpError} 404 for the errors {@linkcode isNotThere} names, or when
- * `path` is not a regular file.
- */
-export function openSyncOr404(path: string): Deno.FsFile {
-  try {
-    if (!Deno.statSync(path).isFile) throw new HttpError(404, "No such file");
-    return Deno.openSync(path);
-  } catch (error) {
-    if (isNotThere(error)) throw new HttpError(404, "No such file");
-    throw error;
-  }
-}
-
-/**
  * Resolves URL path segments below `root`, following symlinks, and checks the
  * real path is still inside the root's real path.
  *

@@ -20,9 +20,10 @@ import { HttpError, problemResponse } from "../http/http_error.ts";
 import { multipartByteranges } from "./multipart_byteranges.ts";
 import { parseRange } from "../http/range.ts";
 import { markInMemory } from "../http/in_memory.ts";
-import { readSpanSync, SMALL_SPAN } from "./read_span_sync.ts";
+import { SMALL_SPAN } from "./read_span_sync.ts";
+import { preadSpanOnceSync } from "./pread_span_sync.ts";
 import { spanStreamSync, SYNC_BODY_MAX } from "./span_stream_sync.ts";
-import { isNotThere, openSyncOr404 } from "./safe_path.ts";
+import { isNotThere } from "./safe_path.ts";
 
 /** Options for {@linkcode serveFile}. */
 export interface ServeFileOptions {
@@ -50,7 +51,7 @@ export interface ServeFileOptions {
    * Reads a span synchronously (at most `SMALL_SPAN` bytes, or one chunk of a
    * body up to `SYNC_BODY_MAX`), from a file the caller keeps open (the
    * open-file cache). It must throw `FileChangedError` when the file no longer
-   * matches `info`. @default open, `readSpanSync`, close
+   * matches `info`. @default `preadSpanOnceSync` (open, pread, close)
    */
   readSync?: (start: number, length: number) => Uint8Array<ArrayBuffer>;
 }
@@ -62,8 +63,8 @@ export interface ServeFileOptions {
  * opens nothing). A span of at most `SMALL_SPAN` bytes is read synchronously
  * and sent from memory; a body up to `SYNC_BODY_MAX` streams through
  * synchronous reads of one chunk per pull; a longer body streams through async
- * reads of a file of its own, closed when it ends or the client leaves. Every read is checked against the stat the headers were
- * made from, so a file that changes meanwhile fails the response (see
+ * reads of a file of its own, closed when it ends or the client leaves. Every
+ * read is checked against the stat the headers were made from, so a file that changes meanwhile fails the response (see
  * `FileChangedError`) instead of sending new bytes under the old ETag.
  *
  * @param req The request; its method must be GET or HEAD.
@@ -85,10 +86,8 @@ export async function serveFile(
   const { cacheControl = "max-age=3600", downloadAs, maxRanges, chunkSize, compression } = options;
   const info = options.info ?? await statFile(path);
   if (!info.isFile) throw new HttpError(404, "No such file");
-  const readSync = options.readSync ?? ((start: number, length: number) => {
-    using file = openSyncOr404(path);
-    return readSpanSync(file, start, length, info);
-  });
+  const readSync = options.readSync ??
+    ((start: number, length: number) => preadSpanOnceSync(path, start, length, info));
   const size = info.size;
   const shared = fileHeaders(path, info);
   const type = shared.contentType;
