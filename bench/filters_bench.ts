@@ -14,10 +14,9 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
-import { createPostgresDemo } from "../lib/export/postgres/postgres_demo.ts";
-import { startPgCluster } from "../tests/support/postgres.ts";
 import { ensureDatabase, transfer } from "./export_bench.ts";
 import { median } from "./files_bench.ts";
+import { seedPostgresDemo } from "./postgres_bench.ts";
 import type { BenchContext, Row, Section } from "./section.ts";
 import type { ServerProcess } from "./server_process.ts";
 
@@ -125,17 +124,8 @@ async function timeExports(ctx: BenchContext, sluice: ServerProcess, labels: Lab
 
 /** The indexed and unfiltered exports from PostgreSQL; none when it is not installed. */
 async function postgresRows(ctx: BenchContext): Promise<Row[]> {
-  const cluster = await startPgCluster("bench filters");
-  if (cluster === undefined) return [];
-  const started = performance.now();
-  const url = await cluster.createDatabase();
-  const sql = cluster.client(url);
-  try {
-    await createPostgresDemo(sql, ROWS);
-  } finally {
-    await sql.end();
-  }
-  ctx.log(`filters: seeded PostgreSQL in ${Math.round(performance.now() - started)} ms`);
+  const url = await seedPostgresDemo(ctx, "filters", ROWS);
+  if (url === undefined) return [];
   const sluice = await ctx.startSluice(["--database-url", url, "--log-format", "text"]);
   const labels: Label[] = ["unfiltered", "indexed"];
   await checkExports(sluice, labels);

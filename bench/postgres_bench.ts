@@ -13,27 +13,45 @@ import { startPgCluster } from "../tests/support/postgres.ts";
 import { transfer } from "./export_bench.ts";
 import { median } from "./files_bench.ts";
 import { memoryKiB as memory, sha256File as sha256 } from "./rss.ts";
-import type { Row, Section } from "./section.ts";
+import type { BenchContext, Row, Section } from "./section.ts";
 import type { ServerProcess } from "./server_process.ts";
 
 const ROWS = 1_000_000;
+
+/**
+ * A throwaway PostgreSQL cluster holding the demo table of `rows` rows.
+ *
+ * @param ctx The bench, for its log.
+ * @param section The section asking, for the cluster's name and the log line.
+ * @param rows How many rows.
+ * @returns The database's URL, or undefined when PostgreSQL is not installed.
+ */
+export async function seedPostgresDemo(
+  ctx: BenchContext,
+  section: string,
+  rows: number,
+): Promise<string | undefined> {
+  const cluster = await startPgCluster(`bench ${section}`);
+  if (cluster === undefined) return undefined;
+  const started = performance.now();
+  const url = await cluster.createDatabase();
+  const sql = cluster.client(url);
+  try {
+    await createPostgresDemo(sql, rows);
+  } finally {
+    await sql.end();
+  }
+  ctx.log(`${section}: seeded ${rows} rows in ${Math.round(performance.now() - started)} ms`);
+  return url;
+}
 
 /** PostgreSQL beside SQLite, both behind Sluice. */
 export const section: Section = {
   name: "postgres",
   description: "1M-row NDJSON export from PostgreSQL beside SQLite: rows/s, first byte, RSS",
   async run(ctx) {
-    const cluster = await startPgCluster("bench postgres");
-    if (cluster === undefined) return [];
-    const started = performance.now();
-    const url = await cluster.createDatabase();
-    const sql = cluster.client(url);
-    try {
-      await createPostgresDemo(sql, ROWS);
-    } finally {
-      await sql.end();
-    }
-    ctx.log(`postgres: seeded ${ROWS} rows in ${Math.round(performance.now() - started)} ms`);
+    const url = await seedPostgresDemo(ctx, "postgres", ROWS);
+    if (url === undefined) return [];
     const file = `${ctx.workDir}/export-${ROWS}.db`;
     try {
       await Deno.stat(file);

@@ -7,46 +7,13 @@
  */
 
 import assert from "node:assert/strict";
-import { makeExportDb } from "../support/export_fixture.ts";
+import { resumeTokenOf } from "../support/export_fixture.ts";
 import { startPgCluster } from "../support/postgres.ts";
-import { makePgExportDb } from "../support/postgres_fixture.ts";
-import { startTestServer } from "../support/server.ts";
+import { sqliteBesidePostgres } from "../support/postgres_fixture.ts";
 
 const ROWS = 3000;
-const IDENTITY = { "accept-encoding": "identity" };
 const cluster = await startPgCluster("export_filter_postgres_test");
 const ignore = cluster === undefined;
-
-/** Sluice on PostgreSQL and Sluice on SQLite, holding the same demo rows. */
-async function pair(rows = ROWS) {
-  const url = await makePgExportDb(cluster!, rows);
-  const file = await makeExportDb(rows, false);
-  const pg = await startTestServer(["--database-url", url, "--db-pool-size", "3"]);
-  const lite = await startTestServer(["--db", file.path]);
-  const get = (origin: string, path: string) => fetch(`${origin}${path}`, { headers: IDENTITY });
-  return {
-    url,
-    getPg: (path: string) => get(pg.origin, path),
-    getLite: (path: string) => get(lite.origin, path),
-    async [Symbol.asyncDispose]() {
-      await pg[Symbol.asyncDispose]();
-      await lite[Symbol.asyncDispose]();
-      await file[Symbol.asyncDispose]();
-    },
-  };
-}
-
-/** A resume token from a row, as the README tells a client to write one. */
-function tokenOf(row: Record<string, unknown>, columns: string[]): string {
-  return columns.map((c) => {
-    const v = row[c];
-    if (v === null) return "null";
-    if (typeof v === "string" && (v === "" || v === "null" || /[",\\()]/.test(v))) {
-      return `"${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
-    }
-    return String(v);
-  }).join(",");
-}
 
 /**
  * Queries on the demo's items: an integer (id, quantity), a real (price),
@@ -86,7 +53,7 @@ Deno.test({
   name: "filters and orders export the same bytes from PostgreSQL as from SQLite",
   ignore,
   async fn() {
-    await using s = await pair();
+    await using s = await sqliteBesidePostgres(cluster!, ROWS);
     for (const query of SAME) {
       for (const format of ["ndjson", "csv"]) {
         const path = `/export/items.${format}?${query}`;
@@ -115,7 +82,7 @@ Deno.test({
   name: "resume tokens on PostgreSQL: pieces joined with ?after= equal the whole, for three orders",
   ignore,
   async fn() {
-    await using s = await pair();
+    await using s = await sqliteBesidePostgres(cluster!, ROWS);
     const orders: [string, string[]][] = [
       ["order=price.desc", ["price", "id"]],
       ["order=label.desc,quantity", ["label", "quantity", "id"]],
@@ -138,7 +105,7 @@ Deno.test({
         const lines = piece.trimEnd().split("\n");
         const last = JSON.parse(lines[lines.length - 1]);
         // The key and order columns are exported, so the token comes from the row itself.
-        after = tokenOf(last, columns);
+        after = resumeTokenOf(last, columns);
       }
       assert.equal(joined, whole, order);
     }
@@ -191,7 +158,7 @@ Deno.test({
   name: "PostgreSQL types filter and order: timestamps, dates, numeric, boolean, uuid, bytea",
   ignore,
   async fn() {
-    await using s = await pair(1);
+    await using s = await sqliteBesidePostgres(cluster!, 1);
     for (const [query, ids] of KINDS) {
       const res = await s.getPg(`/export/kinds.ndjson?columns=id&${query}`);
       const body = await res.text();
@@ -232,7 +199,7 @@ Deno.test({
   name: "values PostgreSQL would refuse are 400 naming the column and type; injections stay values",
   ignore,
   async fn() {
-    await using s = await pair(1);
+    await using s = await sqliteBesidePostgres(cluster!, 1);
     for (const [query, detail] of REFUSED) {
       const res = await s.getPg(`/export/kinds.ndjson?${query}`);
       const body = await res.json();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { parse } from "csv-parse/sync";
-import { makeExportDb, queryRows } from "../support/export_fixture.ts";
+import { makeExportDb, queryRows, resumeTokenOf } from "../support/export_fixture.ts";
 import { startTestServer } from "../support/server.ts";
 
 /**
@@ -73,22 +73,6 @@ async function filterServer() {
       await db[Symbol.asyncDispose]();
     },
   };
-}
-
-/**
- * A resume token as the README tells a client to write it from the last row:
- * the order's values then the key, comma-separated; NULL as `null`; text
- * quoted when empty, `null`, or holding `, " \ ( )`.
- */
-function tokenOf(row: Record<string, unknown>, columns: string[]): string {
-  return columns.map((c) => {
-    const v = row[c];
-    if (v === null) return "null";
-    if (typeof v === "string" && (v === "" || v === "null" || /[",\\()]/.test(v))) {
-      return `"${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
-    }
-    return String(v);
-  }).join(",");
 }
 
 /** [query, ids] for every operator on every storage class. */
@@ -222,7 +206,7 @@ Deno.test("filters and orders on every SQLite storage class, through a real sock
         if (piece === "") break;
         joined += piece;
         const lines = piece.trimEnd().split("\n");
-        after = tokenOf(JSON.parse(lines[lines.length - 1]), columns);
+        after = resumeTokenOf(JSON.parse(lines[lines.length - 1]), columns);
       }
       assert.equal(joined, whole, order);
     }
@@ -280,7 +264,10 @@ Deno.test("filters and orders on every SQLite storage class, through a real sock
           queryRowsOf(s.db.path, `SELECT quantity FROM items WHERE id = ${last.id}`),
         );
         // What a client holding the last row would write (quantity is not among the columns).
-        assert.equal(record.after, tokenOf({ ...last, quantity }, ["label", "quantity", "id"]));
+        assert.equal(
+          record.after,
+          resumeTokenOf({ ...last, quantity }, ["label", "quantity", "id"]),
+        );
         assert.ok(
           record.detail.endsWith(`Resume with ?after=${encodeURIComponent(record.after)}.`),
         );

@@ -5,37 +5,12 @@
  */
 
 import assert from "node:assert/strict";
-import { makeExportDb } from "../support/export_fixture.ts";
 import { startPgCluster } from "../support/postgres.ts";
-import { makePgExportDb } from "../support/postgres_fixture.ts";
-import { startTestServer } from "../support/server.ts";
+import { sqliteBesidePostgres } from "../support/postgres_fixture.ts";
 
 const ROWS = 5000;
-const IDENTITY = { "accept-encoding": "identity" };
 const cluster = await startPgCluster("export_postgres_test");
 const ignore = cluster === undefined;
-
-/** Sluice on PostgreSQL and Sluice on SQLite, holding the same demo rows. */
-async function pair(rows = ROWS) {
-  const url = await makePgExportDb(cluster!, rows);
-  const file = await makeExportDb(rows, false);
-  const pg = await startTestServer(["--database-url", url, "--db-pool-size", "3"]);
-  const lite = await startTestServer(["--db", file.path]);
-  const get = (server: typeof pg, path: string, headers: Record<string, string> = {}) =>
-    fetch(`${server.origin}${path}`, { headers: { ...IDENTITY, ...headers } });
-  return {
-    url,
-    pg,
-    lite,
-    getPg: (path: string, headers?: Record<string, string>) => get(pg, path, headers),
-    getLite: (path: string, headers?: Record<string, string>) => get(lite, path, headers),
-    async [Symbol.asyncDispose]() {
-      await pg[Symbol.asyncDispose]();
-      await lite[Symbol.asyncDispose]();
-      await file[Symbol.asyncDispose]();
-    },
-  };
-}
 
 const SAME_HEADERS = [
   "content-type",
@@ -51,7 +26,7 @@ Deno.test({
   name: "every format and query option exports the same bytes from PostgreSQL as from SQLite",
   ignore,
   async fn() {
-    await using s = await pair();
+    await using s = await sqliteBesidePostgres(cluster!, ROWS);
     const paths = [
       "/export/items.ndjson",
       "/export/items.csv",
@@ -89,7 +64,7 @@ Deno.test({
   name: "keyset resume from PostgreSQL: pieces joined with ?after equal the whole export",
   ignore,
   async fn() {
-    await using s = await pair(3000);
+    await using s = await sqliteBesidePostgres(cluster!, 3000);
     const whole = await (await s.getPg("/export/items.csv?columns=id,note")).text();
     let joined = "id,note\r\n";
     let after: string | undefined;
@@ -112,7 +87,7 @@ Deno.test({
   name: "PostgreSQL types export as documented: BigInt-safe integers, floats, bytes, text casts",
   ignore,
   async fn() {
-    await using s = await pair(1);
+    await using s = await sqliteBesidePostgres(cluster!, 1);
     const ndjson = await (await s.getPg("/export/kinds.ndjson")).text();
     assert.equal(
       ndjson,
@@ -148,7 +123,7 @@ Deno.test({
   name: "PostgreSQL names come from the catalog: quoting, odd names, views, keys, 4xx",
   ignore,
   async fn() {
-    await using s = await pair(2);
+    await using s = await sqliteBesidePostgres(cluster!, 2);
     const weird = await s.getPg(`/export/${encodeURIComponent('we"ird')}.csv`);
     assert.equal(await weird.text(), 'id,"a ""b"""\r\n1,quoted\r\n');
     const odd = await s.getPg("/export/odd.csv");
@@ -223,7 +198,7 @@ Deno.test({
   name: "/healthz with PostgreSQL reports the database: 200 {status: ok, database: ok}",
   ignore,
   async fn() {
-    await using s = await pair(1);
+    await using s = await sqliteBesidePostgres(cluster!, 1);
     const res = await fetch(`${s.pg.origin}/healthz`);
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { status: "ok", database: "ok" });

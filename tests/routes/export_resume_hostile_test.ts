@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
+import { resumeTokenOf } from "../support/export_fixture.ts";
 import { startTestServer } from "../support/server.ts";
 
 /**
@@ -13,22 +14,6 @@ INSERT INTO odd VALUES
   (1, '123', '123'), (2, 123, '7'), (3, '007', '1e5'), (4, 1.5, 'x'), (5, 'abc', '-0'),
   (6, NULL, NULL), (7, '123', 'Infinity'), (8, 7, '007'), (9, '1e5', 'a,b'), (10, 'Infinity', '');
 `;
-
-/** A token as the README tells a client to write one from a JSON row. */
-function tokenOf(row: Record<string, unknown>, columns: string[]): string {
-  return columns.map((c) => {
-    const v = row[c];
-    if (v === null) return "null";
-    if (
-      typeof v === "string" &&
-      (v === "" || v === "null" || /[",\\()]/.test(v) ||
-        /^[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|Infinity)$/.test(v))
-    ) {
-      return `"${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
-    }
-    return String(v);
-  }).join(",");
-}
 
 Deno.test("resume tokens keep text that reads as a number apart from numbers", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sluice-resume-" });
@@ -52,7 +37,7 @@ Deno.test("resume tokens keep text that reads as a number apart from numbers", a
       assert.equal(lines.length, 10, order);
       const columns = [...order.split(",").map((term) => term.split(".")[0]), "id"];
       for (let k = 0; k < lines.length; k++) {
-        const after = tokenOf(JSON.parse(lines[k]), columns);
+        const after = resumeTokenOf(JSON.parse(lines[k]), columns);
         const rest = await get(`order=${order}&after=${encodeURIComponent(after)}`);
         assert.equal(
           rest,

@@ -132,3 +132,23 @@ export async function readUntilFailure(
     reader.releaseLock();
   }
 }
+
+/**
+ * A resume token as the README tells a client to write it from the last JSON
+ * row: the order's values then the key, comma-separated; NULL as `null`; text
+ * quoted when empty, `null`, holding `, " \\ ( )`, or reading as a number.
+ */
+export function resumeTokenOf(row: Record<string, unknown>, columns: string[]): string {
+  return columns.map((c) => {
+    const v = row[c];
+    if (v === null) return "null";
+    if (
+      typeof v === "string" &&
+      (v === "" || v === "null" || /[",\\()]/.test(v) ||
+        /^[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|Infinity)$/.test(v))
+    ) {
+      return `"${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+    }
+    return String(v);
+  }).join(",");
+}

@@ -6,7 +6,9 @@
  */
 
 import { createPostgresDemo } from "../../lib/export/postgres/postgres_demo.ts";
+import { makeExportDb } from "./export_fixture.ts";
 import type { PgCluster } from "./postgres.ts";
+import { startTestServer } from "./server.ts";
 
 /**
  * - `kinds`: one column per type family (int8 extremes, float4/8 with
@@ -66,4 +68,28 @@ export async function makePgExportDb(cluster: PgCluster, rows: number, extras = 
     await sql.end();
   }
   return url;
+}
+
+const IDENTITY = { "accept-encoding": "identity" };
+
+/** Sluice on PostgreSQL and Sluice on SQLite, holding the same demo rows. */
+export async function sqliteBesidePostgres(cluster: PgCluster, rows: number) {
+  const url = await makePgExportDb(cluster, rows);
+  const file = await makeExportDb(rows, false);
+  const pg = await startTestServer(["--database-url", url, "--db-pool-size", "3"]);
+  const lite = await startTestServer(["--db", file.path]);
+  const get = (server: typeof pg, path: string, headers: Record<string, string> = {}) =>
+    fetch(`${server.origin}${path}`, { headers: { ...IDENTITY, ...headers } });
+  return {
+    url,
+    pg,
+    lite,
+    getPg: (path: string, headers?: Record<string, string>) => get(pg, path, headers),
+    getLite: (path: string, headers?: Record<string, string>) => get(lite, path, headers),
+    async [Symbol.asyncDispose]() {
+      await pg[Symbol.asyncDispose]();
+      await lite[Symbol.asyncDispose]();
+      await file[Symbol.asyncDispose]();
+    },
+  };
 }
